@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ports: packets between this peer and another peer of an ivshmem device,
+ * over the shared-memory layout v1 (doc/layout-v1.md).
+ *
+ * A port connects this peer to one remote peer. It has 1..N queues; queue
+ * q transmits into channel (self -> peer, q) and receives from channel
+ * (peer -> self, q). The API maps one-to-one onto a DPDK ethdev: queues,
+ * bursts, link state, stats, xstats, MAC, MTU, Rx interrupts.
+ *
+ * Threading: the rx side of a queue is used by one thread at a time, and
+ * the tx side of a queue by one thread at a time (they may differ).
+ * ivsh_port_link_update() and the stats readers may run on any thread.
+ *
+ * Functions returning int return 0 (or a count / flag) on success and a
+ * negative errno on failure; bursts return how many packets they moved.
+ */
+#ifndef IVSH_PORT_H
+#define IVSH_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ivsh_dev.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Largest frame a port carries (jumbo), in bytes. */
+#define IVSH_PORT_MAX_FRAME 9018
+/** Defaults used by the master when it initialises the layout. */
+#define IVSH_PORT_DEFAULT_MAX_PEERS 8
+#define IVSH_PORT_DEFAULT_QUEUES 1
+#define IVSH_PORT_DEFAULT_RING_SIZE 1024
+#define IVSH_PORT_DEFAULT_SLOT_SIZE 2048
+
+struct ivsh_port;
+
+/** Port configuration; zero-initialise for defaults. */
+struct ivsh_port_conf {
+	uint16_t peer;       /**< remote peer ID (must differ from own ID) */
+	uint16_t nb_queues;  /**< queues to use; 0: all the layout has */
+	bool intr;           /**< allow interrupt mode (Rx wait/kick) */
+	int timeout_ms;      /**< non-master: wait for the layout; 0: 5000 */
+
+	/*
+	 * Layout parameters. Only the master (peer ID 0) uses them, when it
+	 * initialises the region; other peers read them from the header.
+	 * 0 selects the IVSH_PORT_DEFAULT_* value (max_peers: the default,
+	 * lowered to what fits). Checked against the region size, with a
+	 * clear error when they do not fit.
+	 */
+	uint16_t max_peers;       /**< peer IDs 0..max_peers-1 may attach */
+	uint16_t queues_per_link; /**< channels per (source, destination) */
+	uint32_t ring_size;       /**< descriptors per channel, power of 2 */
+	uint32_t slot_size;       /**< bytes per slot, multiple of 64 */
+
+	bool has_mac;             /**< use @p mac, else 02:49:56:53:00:ID */
+	uint8_t mac[6];
+};
+
+/**
+ * Attach to the device's layout (initialising it when this peer is the
+ * master, ID 0) and open a port to conf->peer.
+ *
+ * @return 0 on success;
+ *         -EINVAL bad configuration (peer == own ID, peer >= max_peers,
+ *          nb_queues > queues_per_link, sizes not powers of two...);
+ *         -ENOSPC the layout does not fit the region (message says the
+ *          size needed);
+ *         -ETIMEDOUT the master did not make the layout ready in time;
+ *         -EPROTO the region holds an unknown layout or version;
+ *         -EBUSY a port to that peer is already open in this process;
+ *         -ENOMEM.
+ *         A one-line reason is available from ivsh_port_last_error().
+ */
+int ivsh_port_open(struct ivsh_port **portp, struct ivsh_dev *dev,
+		   const struct ivsh_port_conf *conf);
+
+/** Mark this side down and release the port. NULL ok. */
+void ivsh_port_close(struct ivsh_port *port);
+
+/** One-line reason for the last failure of ivsh_port_open() (thread-local). */
+const char *ivsh_port_last_error(void);
+
+/** The device the port was opened on. */
+struct ivsh_dev *ivsh_port_dev(const struct ivsh_port *port);
+/** Remote peer ID. */
+uint16_t ivsh_port_peer(const struct ivsh_port *port);
+/** Number of queues in use. */
+uint16_t ivsh_port_nb_queues(const struct ivsh_port *port);
+/** Descriptors per channel. */
+uint32_t ivsh_port_ring_size(const struct ivsh_port *port);
+/** Bytes per slot (largest segment). */
+uint32_t ivsh_port_slot_size(const struct ivsh_port *port);
+/** Largest frame this port can send (bounded by IVSH_PORT_MAX_FRAME). */
+uint32_t ivsh_port_max_frame(const struct ivsh_port *port);
+/** Own MAC address. */
+void ivsh_port_mac(const struct ivsh_port *port, uint8_t mac[6]);
+/** Remote peer's MAC (all zero until it attached). */
+void ivsh_port_peer_mac(const struct ivsh_port *port, uint8_t mac[6]);
+
+/**
+ * Advance this side's heartbeat and re-evaluate the link: up while both
+ * sides are attached with known epochs and the peer's heartbeat moves
+ * (within the liveness window). When the peer comes back with a new epoch,
+ * this side's channels to it are reset (counted in xstats) before the link
+ * is reported up. Call it periodically (every millisecond or so); it is
+ * cheap and never blocks.
+ * @return 1 link up, 0 link down.
+ */
+int ivsh_port_link_update(struct ivsh_port *port);
+
+/** Last link state computed by ivsh_port_link_update(): 1 up, 0 down. */
+int ivsh_port_link_status(const struct ivsh_port *port);
+
+/** A caller buffer for the copying bursts. */
+struct ivsh_pkt {
+	void *data;   /**< frame bytes */
+	uint32_t len; /**< tx: frame length; rx: in: capacity, out: length */
+};
+
+/**
+ * Receive up to @p n frames of queue @p q, copying them into the caller's
+ * buffers. A frame longer than its buffer's capacity is dropped and
+ * counted; a frame with an invalid descriptor is dropped and counted by
+ * cause. Never blocks.
+ * @return frames received (0..n).
+ */
+uint16_t ivsh_port_rx_burst(struct ivsh_port *port, uint16_t q,
+			    struct ivsh_pkt *pkts, uint16_t n);
+
+/**
+ * Send up to @p n frames on queue @p q, copying them into slots (a frame
+ * larger than a slot is chained over several with the MORE flag). Stops at
+ * the first frame that does not fit in the ring (counted as ring-full).
+ * Frames longer than ivsh_port_max_frame() are dropped and counted, and
+ * count as sent so that a caller does not retry them forever. Rings the
+ * peer's doorbell only if the peer asked to be woken. Never blocks.
+ * @return frames consumed from @p pkts (0..n), in order.
+ */
+uint16_t ivsh_port_tx_burst(struct ivsh_port *port, uint16_t q,
+			    const struct ivsh_pkt *pkts, uint16_t n);
+
+/** One slot of a frame, for the zero-copy calls. */
+struct ivsh_seg {
+	void *data;     /**< slot memory inside the shared region */
+	uint32_t len;   /**< rx: validated length; tx: in: capacity, out: used */
+	uint32_t flags; /**< IVSH_SEG_MORE: the frame continues in the next */
+};
+#define IVSH_SEG_MORE 0x1u
+
+/**
+ * Zero-copy receive: describe up to @p max segments of whole frames
+ * waiting on queue @p q without consuming them. Lengths are validated and
+ * copied into @p segs once; the bytes themselves stay in shared memory
+ * that a hostile peer could still overwrite. Invalid frames are skipped
+ * and counted.
+ * @return number of segments filled (always ends on a frame boundary).
+ */
+uint16_t ivsh_port_rx_zc_peek(struct ivsh_port *port, uint16_t q,
+			      struct ivsh_seg *segs, uint16_t max);
+
+/** Give back the first @p nsegs segments returned by the last peek. */
+void ivsh_port_rx_zc_release(struct ivsh_port *port, uint16_t q,
+			     uint16_t nsegs);
+
+/**
+ * Zero-copy send: reserve up to @p n free slots of queue @p q. Each
+ * segs[i].data points at a slot and segs[i].len holds its capacity.
+ * @return slots reserved (0..n).
+ */
+uint16_t ivsh_port_tx_zc_reserve(struct ivsh_port *port, uint16_t q,
+				 struct ivsh_seg *segs, uint16_t n);
+
+/**
+ * Publish the first @p n reserved slots, with their len and flags set by
+ * the caller (the last published segment must not have IVSH_SEG_MORE).
+ * Unpublished reservations are dropped. Rings the doorbell if asked.
+ * @return 0; -EINVAL if n exceeds the reservation, a length exceeds the
+ *         slot, or the last segment has IVSH_SEG_MORE (nothing published).
+ */
+int ivsh_port_tx_zc_commit(struct ivsh_port *port, uint16_t q,
+			   const struct ivsh_seg *segs, uint16_t n);
+
+/*
+ * Interrupt mode (conf.intr). The sleep protocol: the consumer sets its
+ * kick flag, fences, re-checks its ring, and only then sleeps on its
+ * vector's fd; a producer rings the doorbell only when the flag is set.
+ * Queue q is woken through own vector (q % ivsh_dev_vectors()).
+ */
+
+/**
+ * Ask the peer to ring the doorbell for queue @p q's next frames.
+ * @return 0 armed (nothing waiting: safe to sleep on the fd);
+ *         1 frames are already waiting (do not sleep);
+ *         -ENOTSUP the port is not in interrupt mode or the device has no
+ *          interrupts.
+ */
+int ivsh_port_rx_intr_enable(struct ivsh_port *port, uint16_t q);
+
+/** Stop asking for doorbells on queue @p q. @return 0 or -ENOTSUP. */
+int ivsh_port_rx_intr_disable(struct ivsh_port *port, uint16_t q);
+
+/** The fd to poll for queue @p q's wakeups. @return fd or -ENOTSUP. */
+int ivsh_port_rx_intr_fd(struct ivsh_port *port, uint16_t q);
+
+/**
+ * Full sleep protocol: enable, re-check, wait on the fd, acknowledge,
+ * disable. Also wakes up at least every 100 ms to keep the heartbeat.
+ * @return 1 frames are waiting; 0 timeout; -EINTR; -ENOTSUP.
+ */
+int ivsh_port_rx_wait(struct ivsh_port *port, uint16_t q, int timeout_ms);
+
+/** Per-queue basic counters. */
+struct ivsh_port_queue_stats {
+	uint64_t rx_packets, rx_bytes, rx_errors;   /* errors: all invalid */
+	uint64_t tx_packets, tx_bytes, tx_errors;   /* errors: oversize */
+	uint64_t tx_ring_full;                      /* tx attempts refused */
+};
+
+/** Counters of queue @p q. @return 0; -EINVAL bad queue. */
+int ivsh_port_queue_stats(const struct ivsh_port *port, uint16_t q,
+			  struct ivsh_port_queue_stats *st);
+
+/**
+ * Extended statistics: every counter by name, including invalid
+ * descriptors by cause, doorbells sent/received, wakeups, channel resets.
+ * @param names out (may be NULL): static strings, valid for the port's life
+ * @param values out (may be NULL)
+ * @return the total number of xstats (call with n = 0 to size arrays).
+ */
+int ivsh_port_xstats(const struct ivsh_port *port, const char **names,
+		     uint64_t *values, unsigned int n);
+
+/** Zero every counter of the port. */
+void ivsh_port_stats_reset(struct ivsh_port *port);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IVSH_PORT_H */
