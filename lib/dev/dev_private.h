@@ -60,9 +60,42 @@ extern const struct ivsh_backend_ops ivsh_backend_server;
 extern const struct ivsh_backend_ops ivsh_backend_vfio;
 extern const struct ivsh_backend_ops ivsh_backend_uio;
 extern const struct ivsh_backend_ops ivsh_backend_pci;
+/* Not in ivsh_backends[]: reached only through ivsh_dev_open_mapped(). */
+extern const struct ivsh_backend_ops ivsh_backend_mapped;
 
 /* Record the one-line reason returned by ivsh_dev_last_error(). */
 void ivsh_dev_set_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
+
+/* Default handshake / IVPosition wait when opts.timeout_ms is 0. */
+#define IVSH_DEV_DEFAULT_TIMEOUT_MS 5000
+/* Most vectors a device string may ask for (the protocol's limit). */
+#define IVSH_DEV_MAX_VECTORS 64
+
+/* A device string split into its parts (dev_parse.c). */
+struct ivsh_dev_name {
+	char *buf;          /* owns the storage of prefix and arg */
+	const char *prefix; /* "shm", "server", ... (not yet looked up) */
+	const char *arg;    /* text after "prefix:", keys removed */
+};
+
+/*
+ * Split @name into prefix, argument and ",key=value" options; each key
+ * overrides its field of @opts. On error: ivsh_dev_set_error(), -EINVAL
+ * (-ENOMEM), and @out holds nothing to free.
+ */
+int ivsh_dev_parse_name(const char *name, struct ivsh_dev_opts *opts,
+			struct ivsh_dev_name *out);
+void ivsh_dev_name_free(struct ivsh_dev_name *n);
+
+/* "4096", "64k", "2M", "1G" (binary multiples) -> bytes; -EINVAL. */
+int ivsh_dev_parse_size(const char *s, uint64_t *out);
+/* "auto", "msix", "intx", "intx-poll", "none" -> mode; -EINVAL. */
+int ivsh_dev_parse_irq_mode(const char *s, enum ivsh_irq_mode *out);
+
+/* CLOCK_MONOTONIC in milliseconds (dev.c). */
+int64_t ivsh_dev_now_ms(void);
+/* Milliseconds left until @deadline (>= 0); -1 stays -1 (forever). */
+int ivsh_dev_ms_left(int64_t deadline);
 
 #endif /* IVSH_DEV_PRIVATE_H */

@@ -96,11 +96,42 @@ struct ivsh_dev;
  *          command binds it);
  *         -ETIMEDOUT IVPosition stayed negative / handshake incomplete;
  *         -EPROTO / -EPROTONOSUPPORT the server broke the protocol;
+ *         -ECONNREFUSED nobody listens on the server socket;
+ *         -ECONNRESET the server closed the connection mid-handshake;
+ *         -ENAMETOOLONG socket path too long for a UNIX socket;
  *         -ENOMEM, or another -errno from the system.
  *         A one-line reason is available from ivsh_dev_last_error().
  */
 int ivsh_dev_open(struct ivsh_dev **devp, const char *name,
 		  const struct ivsh_dev_opts *opts);
+
+/**
+ * A device whose BARs and interrupts are already set up by someone else,
+ * such as DPDK's PCI bus: what ivsh_dev_open_mapped() is given.
+ */
+struct ivsh_dev_mapped {
+	volatile void *regs;    /**< BAR0 mapping, at least IVSH_BAR0_SIZE bytes */
+	void *shm;              /**< BAR2 mapping */
+	uint64_t shm_size;      /**< BAR2 size in bytes */
+	const int *irq_fds;     /**< one eventfd per MSI-X vector, in order;
+				 *   not owned (never closed); NULL: none */
+	unsigned int nb_irq_fds;/**< 0..64; 0 means no interrupts */
+	const char *name;       /**< for messages, e.g. the PCI address */
+};
+
+/**
+ * Wrap already-mapped BARs in a device. Registers are MMIO on @p m->regs.
+ * Waits (opts->timeout_ms) for IVPosition to become non-negative; the ID
+ * is IVPosition, or opts->id where IVPosition is 0 (ivshmem-plain).
+ * Closing the device unmaps and closes nothing.
+ * @return 0; -EINVAL a field of @p m is missing or out of range, or
+ *         opts->id conflicts with a non-zero IVPosition; -ETIMEDOUT
+ *         IVPosition stayed negative; -ERANGE IVPosition above 65535;
+ *         -ENOMEM. The reason is in ivsh_dev_last_error().
+ */
+int ivsh_dev_open_mapped(struct ivsh_dev **devp,
+			 const struct ivsh_dev_mapped *m,
+			 const struct ivsh_dev_opts *opts);
 
 /** Release every resource of the device (mappings, fds, irqs). NULL ok. */
 void ivsh_dev_close(struct ivsh_dev *dev);
@@ -128,6 +159,12 @@ unsigned int ivsh_dev_vectors(const struct ivsh_dev *dev);
 
 /** The interrupt mode in effect (never IVSH_IRQ_AUTO). */
 enum ivsh_irq_mode ivsh_dev_irq_mode(const struct ivsh_dev *dev);
+
+/**
+ * Name of an interrupt mode as written in device strings: "auto", "msix",
+ * "intx", "intx-poll" or "none" ("?" for an out-of-range value).
+ */
+const char *ivsh_dev_irq_mode_name(enum ivsh_irq_mode mode);
 
 /** Read a register; the access has the register's spec side effects. */
 uint32_t ivsh_dev_reg_read(struct ivsh_dev *dev, enum ivsh_reg reg);
@@ -184,7 +221,8 @@ int ivsh_dev_intx_poll(struct ivsh_dev *dev, int timeout_ms);
 /**
  * Descriptor that becomes readable when connect/disconnect notices wait
  * (server: backend, the server socket).
- * @return the fd; -ENOTSUP on backends that cannot know their peers.
+ * @return the fd; -ENOTSUP on backends that cannot know their peers;
+ *         -ECONNRESET the server is gone (see ivsh_dev_process_events()).
  */
 int ivsh_dev_event_fd(struct ivsh_dev *dev);
 
@@ -192,8 +230,10 @@ int ivsh_dev_event_fd(struct ivsh_dev *dev);
  * Handle waiting connect/disconnect notices without blocking.
  * @return number of notices handled; -ENOTSUP as for ivsh_dev_event_fd();
  *         -ECONNRESET the server went away (peers keep working, as the
- *         spec allows, but no more notices will come);
- *         -EPROTO the server broke the protocol.
+ *         spec allows, but no more notices will come), returned by every
+ *         later call too;
+ *         -EPROTO the server broke the protocol; the connection is then
+ *         closed (later calls return -ECONNRESET), peers keep working.
  */
 int ivsh_dev_process_events(struct ivsh_dev *dev);
 
@@ -213,7 +253,8 @@ int ivsh_dev_peers(const struct ivsh_dev *dev, uint16_t *ids, size_t max);
 
 /**
  * Number of vectors connected for @p peer (how many of its vectors a
- * doorbell can reach).
+ * doorbell can reach). As the spec asks, a device keeps at most as many
+ * of a peer's vectors as it is configured for itself (vectors=).
  * @return the count (0 if not connected); -ENOTSUP as above.
  */
 int ivsh_dev_peer_vectors(const struct ivsh_dev *dev, uint16_t peer);

@@ -50,8 +50,12 @@ int ivsh_proto_send(int sock, int64_t value, int fd);
 
 /**
  * Receive exactly one message. Strict: a message carrying more than one
- * descriptor, or a control message that is not SCM_RIGHTS, is an error
- * and every descriptor that came with it is closed.
+ * descriptor, or a control message that is not SCM_RIGHTS (or one the
+ * kernel truncated), is an error and every descriptor that came with it
+ * is closed. Received descriptors are close-on-exec (MSG_CMSG_CLOEXEC).
+ * EINTR is retried. On a non-blocking socket, once the first bytes of a
+ * message have arrived the rest is waited for up to 250 ms (a conforming
+ * sender never splits a message), then the message counts as short.
  *
  * @param sock  connected AF_UNIX stream socket
  * @param value out: the number received (decoded from little-endian)

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "ivsh_dev.h"
+#include "ivsh_layout.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,16 +49,21 @@ struct ivsh_port_conf {
 	/*
 	 * Layout parameters. Only the master (peer ID 0) uses them, when it
 	 * initialises the region; other peers read them from the header.
-	 * 0 selects the IVSH_PORT_DEFAULT_* value (max_peers: the default,
-	 * lowered to what fits). Checked against the region size, with a
-	 * clear error when they do not fit.
+	 * 0 selects the IVSH_PORT_DEFAULT_* value; max_peers and ring_size
+	 * left at 0 are lowered to what fits (max_peers first, never below
+	 * 2 or below the IDs involved; then ring_size, down to 64). With
+	 * queues_per_link 0 and nb_queues > 1, nb_queues is used. Checked
+	 * against the region size, with a clear error (-ENOSPC, message
+	 * with the size needed) when they do not fit.
+	 * A region already holding a ready layout with the same parameters
+	 * is kept (master restart); different parameters re-initialise it.
 	 */
 	uint16_t max_peers;       /**< peer IDs 0..max_peers-1 may attach */
 	uint16_t queues_per_link; /**< channels per (source, destination) */
 	uint32_t ring_size;       /**< descriptors per channel, power of 2 */
 	uint32_t slot_size;       /**< bytes per slot, multiple of 64 */
 
-	bool has_mac;             /**< use @p mac, else 02:49:56:53:00:ID */
+	bool has_mac;             /**< use @p mac, else 02:49:56:53:IDhi:IDlo */
 	uint8_t mac[6];
 };
 
@@ -79,7 +85,11 @@ struct ivsh_port_conf {
 int ivsh_port_open(struct ivsh_port **portp, struct ivsh_dev *dev,
 		   const struct ivsh_port_conf *conf);
 
-/** Mark this side down and release the port. NULL ok. */
+/**
+ * Release the port. When it is the last port of its device in this
+ * process, this peer's entry is marked down (peers see the link drop).
+ * NULL ok.
+ */
 void ivsh_port_close(struct ivsh_port *port);
 
 /** One-line reason for the last failure of ivsh_port_open() (thread-local). */
@@ -97,6 +107,8 @@ uint32_t ivsh_port_ring_size(const struct ivsh_port *port);
 uint32_t ivsh_port_slot_size(const struct ivsh_port *port);
 /** Largest frame this port can send (bounded by IVSH_PORT_MAX_FRAME). */
 uint32_t ivsh_port_max_frame(const struct ivsh_port *port);
+/** The validated layout the port runs on (for tools and tests). */
+const struct ivsh_layout_info *ivsh_port_layout(const struct ivsh_port *port);
 /** Own MAC address. */
 void ivsh_port_mac(const struct ivsh_port *port, uint8_t mac[6]);
 /** Remote peer's MAC (all zero until it attached). */
@@ -157,13 +169,19 @@ struct ivsh_seg {
  * waiting on queue @p q without consuming them. Lengths are validated and
  * copied into @p segs once; the bytes themselves stay in shared memory
  * that a hostile peer could still overwrite. Invalid frames are skipped
- * and counted.
+ * and counted. @p max should be at least ivsh_port_max_frame() /
+ * ivsh_port_slot_size() rounded up, or a jumbo frame at the head of the
+ * ring is never returned.
  * @return number of segments filled (always ends on a frame boundary).
  */
 uint16_t ivsh_port_rx_zc_peek(struct ivsh_port *port, uint16_t q,
 			      struct ivsh_seg *segs, uint16_t max);
 
-/** Give back the first @p nsegs segments returned by the last peek. */
+/**
+ * Give back the first @p nsegs segments returned by the last peek (rounded
+ * up to the end of the frame the last one belongs to); the rest stay
+ * waiting and are returned again by the next peek.
+ */
 void ivsh_port_rx_zc_release(struct ivsh_port *port, uint16_t q,
 			     uint16_t nsegs);
 
@@ -177,10 +195,13 @@ uint16_t ivsh_port_tx_zc_reserve(struct ivsh_port *port, uint16_t q,
 
 /**
  * Publish the first @p n reserved slots, with their len and flags set by
- * the caller (the last published segment must not have IVSH_SEG_MORE).
+ * the caller (segs[i] describes the i-th reserved slot; .data is not
+ * read). The last published segment must not have IVSH_SEG_MORE.
  * Unpublished reservations are dropped. Rings the doorbell if asked.
  * @return 0; -EINVAL if n exceeds the reservation, a length exceeds the
- *         slot, or the last segment has IVSH_SEG_MORE (nothing published).
+ *         slot, the last segment has IVSH_SEG_MORE, or a frame is empty,
+ *         longer than ivsh_port_max_frame() or has more segments than
+ *         that needs (nothing published).
  */
 int ivsh_port_tx_zc_commit(struct ivsh_port *port, uint16_t q,
 			   const struct ivsh_seg *segs, uint16_t n);
@@ -197,20 +218,25 @@ int ivsh_port_tx_zc_commit(struct ivsh_port *port, uint16_t q,
  * @return 0 armed (nothing waiting: safe to sleep on the fd);
  *         1 frames are already waiting (do not sleep);
  *         -ENOTSUP the port is not in interrupt mode or the device has no
- *          interrupts.
+ *          interrupts; -EINVAL bad queue.
  */
 int ivsh_port_rx_intr_enable(struct ivsh_port *port, uint16_t q);
 
-/** Stop asking for doorbells on queue @p q. @return 0 or -ENOTSUP. */
+/** Stop asking for doorbells on queue @p q. @return 0, -ENOTSUP or
+ *  -EINVAL (bad queue). */
 int ivsh_port_rx_intr_disable(struct ivsh_port *port, uint16_t q);
 
-/** The fd to poll for queue @p q's wakeups. @return fd or -ENOTSUP. */
+/** The fd to poll for queue @p q's wakeups (then ivsh_dev_irq_ack() on
+ *  vector q % ivsh_dev_vectors()). @return fd, -ENOTSUP or -EINVAL. */
 int ivsh_port_rx_intr_fd(struct ivsh_port *port, uint16_t q);
 
 /**
  * Full sleep protocol: enable, re-check, wait on the fd, acknowledge,
  * disable. Also wakes up at least every 100 ms to keep the heartbeat.
- * @return 1 frames are waiting; 0 timeout; -EINTR; -ENOTSUP.
+ * Uses the rx side of queue @p q (same thread rules as rx_burst).
+ * @param timeout_ms -1: no limit; 0: only check
+ * @return 1 frames are waiting; 0 timeout; -EINTR; -ENOTSUP; -EINVAL bad
+ *         queue.
  */
 int ivsh_port_rx_wait(struct ivsh_port *port, uint16_t q, int timeout_ms);
 

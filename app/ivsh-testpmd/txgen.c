@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "txgen.h"
+
+#include "pkt.h"
+#include "testpmd.h"
+
+int txgen_init(struct testpmd *tp)
+{
+	for (uint16_t i = 0; i < tp->conf.queues; i++) {
+		struct tp_queue *q = &tp->q[i];
+
+		for (uint16_t j = 0; j < tp->conf.burst; j++) {
+			q->tx[j].len = tp->conf.pkt_len;
+			pkt_build(q->tx[j].data, tp->conf.pkt_len, tp->peer_mac,
+				  tp->own_mac, 0);
+		}
+	}
+	return 0;
+}
+
+unsigned int txgen_run(struct testpmd *tp, struct tp_queue *q, bool flows)
+{
+	if (q->tx_pending == 0) {
+		uint64_t n = tp->conf.burst;
+
+		if (tp->conf.count) {
+			uint64_t left = tp->conf.count > tp->tx_built ?
+					tp->conf.count - tp->tx_built : 0;
+			if (n > left)
+				n = left;
+		}
+		if (n == 0)
+			return 0;
+		for (uint16_t i = 0; i < n; i++) {
+			uint8_t *buf = q->tx[i].data;
+
+			if (flows) {
+				pkt_set_flow(buf, q->flow);
+				q->flow = q->flow + 1 < tp->conf.flows ?
+					  q->flow + 1 : 0;
+			}
+			pkt_stamp(buf, q->tx[i].len, q->id, tp->session,
+				  q->tx_seq++, tp->conf.verify);
+		}
+		tp->tx_built += n;
+		q->tx_first = 0;
+		q->tx_pending = (uint16_t)n;
+	}
+	return tp_tx_pending(tp, q);
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# compare-memif-dpdk.sh PLUGIN IVSH_SERVER [SECONDS]
+#
+# Debian's dpdk-testpmd, txonly -> rxonly between two processes, once over
+# net_ivshmem (vdevs on an ivsh-server) and once over net_memif in copy
+# mode, at 64 and 1500 bytes. Prints the receiver's rate (Mpps) of each
+# and the ratio ivshmem / memif. One run each: on a busy machine the
+# numbers are noisy.
+#
+# Exit 77 when the plugin was not built or dpdk-testpmd is missing.
+# KEEP=1 keeps the testpmd logs (the path is printed).
+set -euo pipefail
+
+prog=compare-memif-dpdk
+usage() { echo "usage: $prog PLUGIN IVSH_SERVER [SECONDS]" >&2; exit 2; }
+case "${1:-}" in -h|--help) sed -n '3,12s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+[ $# -ge 2 ] || usage
+plugin=$1 server=$2 secs=${3:-3}
+
+skip() { echo "$prog: SKIP: $*"; exit 77; }
+[ -n "$plugin" ] && [ -f "$plugin" ] || skip "net_ivshmem plugin not built"
+command -v dpdk-testpmd >/dev/null || skip "dpdk-testpmd not found (apt-get install dpdk)"
+[ -x "$server" ] || skip "ivsh-server not built: $server"
+case "$secs" in ''|*[!0-9]*) echo "$prog: SECONDS must be a number" >&2; exit 2 ;; esac
+
+work=$(mktemp -d "/tmp/$prog.$$.XXXXXX")
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "/var/run/dpdk/bench$$rx" "/var/run/dpdk/bench$$tx"
+	if [ -n "${KEEP:-}" ]; then echo "$prog: logs kept in $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# start_testpmd NAME LCORES MAIN VDEV: testpmd reading commands from a fifo.
+start_testpmd() {
+	local name=$1 lcores=$2 main=$3 vdev=$4
+	mkfifo "$work/$name.in"
+	stdbuf -oL dpdk-testpmd -l "$lcores" --main-lcore "$main" --no-huge \
+		-m 512 --no-pci --file-prefix "bench$$$name" -d "$plugin" \
+		--vdev "$vdev" -- -i --total-num-mbufs=8192 --disable-link-check \
+		<"$work/$name.in" >"$work/$name.log" 2>&1 &
+	pids+=($!)
+	eval "exec {${name}_fd}>\"\$work/\$name.in\""
+}
+
+send() { # send NAME COMMAND...
+	local name=$1 fd
+	shift
+	eval "fd=\$${name}_fd"
+	printf '%s\n' "$@" >&"$fd"
+}
+
+wait_log() { # wait_log NAME REGEX COUNT TIMEOUT_S
+	local i
+	for ((i = 0; i < $4 * 20; i++)); do
+		[ "$(grep -cE "$2" "$work/$1.log" || true)" -ge "$3" ] && return 0
+		sleep 0.05
+	done
+	echo "$prog: $1: timed out waiting for '$2'" >&2
+	tail -n 20 "$work/$1.log" >&2
+	return 1
+}
+
+# measure KIND LEN RX_VDEV TX_VDEV -> sets $mpps, the receiver's rate
+measure() {
+	local kind=$1 len=$2 rxv=$3 txv=$4 pps
+	start_testpmd rx 0,1 0 "$rxv"
+	wait_log rx 'testpmd> ' 1 20
+	start_testpmd tx 1,0 1 "$txv"
+	wait_log tx 'testpmd> ' 1 20
+	send rx "set fwd rxonly" "start"
+	send tx "set fwd txonly" "set txpkts $len" "start"
+	sleep 1
+	# The second 'show port stats' reports the rate since the first.
+	send rx "show port stats 0"
+	wait_log rx 'Rx-pps:' 1 10
+	sleep "$secs"
+	send rx "show port stats 0"
+	wait_log rx 'Rx-pps:' 2 10
+	pps=$(grep -oE 'Rx-pps: +[0-9]+' "$work/rx.log" | tail -n 1 | grep -oE '[0-9]+$')
+	send tx "stop" "quit"
+	send rx "stop" "quit"
+	exec {tx_fd}>&- {rx_fd}>&-
+	wait "${pids[@]:1}" 2>/dev/null || true
+	pids=("${pids[0]}")
+	mv "$work/rx.log" "$work/$kind-$len-rx.log"
+	mv "$work/tx.log" "$work/$kind-$len-tx.log"
+	rm -f "$work/rx.in" "$work/tx.in"
+	mpps=$(awk -v p="${pps:-0}" 'BEGIN { printf "%.3f", p / 1e6 }')
+	echo "$prog: $kind $len bytes: $mpps Mpps" >&2
+}
+
+"$server" -F -S "$work/ivsh.sock" -l 64M -n 1 >"$work/server.log" 2>&1 &
+srv_pid=$!
+pids+=("$srv_pid")
+for ((i = 0; i < 100; i++)); do [ -S "$work/ivsh.sock" ] && break; sleep 0.05; done
+[ -S "$work/ivsh.sock" ] || { echo "$prog: ivsh-server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
+
+declare -A res
+for len in 64 1500; do
+	measure ivshmem "$len" \
+		"net_ivshmem0,server=$work/ivsh.sock,peer=1" \
+		"net_ivshmem0,server=$work/ivsh.sock,peer=0"
+	res[ivshmem,$len]=$mpps
+	measure memif "$len" \
+		"net_memif0,role=server,socket=$work/memif.sock,socket-abstract=no,zero-copy=no" \
+		"net_memif0,role=client,socket=$work/memif.sock,socket-abstract=no,zero-copy=no"
+	res[memif,$len]=$mpps
+done
+
+printf '\ndpdk-testpmd txonly -> rxonly, receiver rate, %s s per run (one run)\n' "$secs"
+printf '%-8s %14s %14s %8s\n' bytes "ivshmem Mpps" "memif Mpps" ratio
+for len in 64 1500; do
+	awk -v l="$len" -v a="${res[ivshmem,$len]}" -v b="${res[memif,$len]}" \
+		'BEGIN { r = (b > 0) ? sprintf("%.2f", a / b) : "n/a"
+			 printf "%-8s %14.3f %14.3f %8s\n", l, a, b, r }'
+done

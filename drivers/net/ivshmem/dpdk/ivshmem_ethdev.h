@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_ivshmem: private definitions shared by the files of the DPDK driver.
+ *
+ * The driver is thin glue: one ethdev port is one ivsh_port (port API,
+ * drivers/net/ivshmem/ivsh_port.h) over one ivsh_dev (lib/dev). The vdev
+ * flavour opens the device itself (server: or shm:); the PCI flavour opens
+ * the probed 1af4:1110 function.
+ */
+#ifndef IVSHMEM_ETHDEV_H
+#define IVSHMEM_ETHDEV_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_log.h>
+#include <ethdev_driver.h>
+
+#include "ivsh_dev.h"
+#include "ivsh_port.h"
+
+extern int ivshmem_logtype;
+
+#define IVSHMEM_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, ivshmem_logtype, \
+		"net_ivshmem: " fmt "\n", ##__VA_ARGS__)
+
+/* How often the link alarm advances the heartbeat and re-reads the link. */
+#define IVSHMEM_LINK_PERIOD_US 1000
+/* Most segments one rx peek or tx reservation handles (a 9018-byte frame
+ * over 64-byte slots needs 141). */
+#define IVSHMEM_BURST_SEGS 256
+/* Queues an ethdev can ask for (bounded further by the layout). */
+#define IVSHMEM_MAX_QUEUES 16
+
+/* Which flavour created the port. */
+enum ivshmem_kind {
+	IVSHMEM_KIND_VDEV,
+	IVSHMEM_KIND_PCI,
+};
+
+/* Parsed devargs (ivshmem_devargs.c). */
+struct ivshmem_args {
+	char *server;       /* server=PATH (vdev) */
+	char *shm;          /* shm=PATH (vdev) */
+	bool has_peer;
+	uint16_t peer;      /* peer=N; default: 1 if own ID is 0, else 0 */
+	uint16_t queues;    /* queues=N; 0: what the layout has */
+	bool has_id;
+	uint16_t id;        /* id=N (shm only) */
+	uint64_t size;      /* size=BYTES (shm only: create the file) */
+	bool intr;          /* intr=0|1 */
+	uint32_t ring_size; /* ring_size=N (master only) */
+	uint32_t slot_size; /* slot_size=N (master only) */
+	bool has_mac;
+	struct rte_ether_addr mac; /* mac=xx:xx:xx:xx:xx:xx */
+	int timeout_ms;     /* timeout=MS: wait for server / master */
+};
+
+/* Counters the driver keeps itself, beside the port's own. */
+struct ivshmem_rxq_stats {
+	uint64_t packets, bytes;
+	uint64_t nombuf;     /* mbuf allocation failed: frame left queued */
+	uint64_t no_scatter; /* frame longer than one mbuf, scatter off */
+	uint64_t no_scatter_bytes;
+};
+
+struct ivshmem_txq_stats {
+	uint64_t packets, bytes;
+	uint64_t bad_len;       /* empty or longer than the largest frame */
+	uint64_t ring_full;     /* bursts cut short: no free slots */
+	uint64_t link_down;     /* bursts refused while the link was down */
+	uint64_t commit_failed; /* frames the port refused to publish */
+};
+
+struct pmd_internals;
+
+struct ivshmem_rxq {
+	struct pmd_internals *pi;
+	struct ivsh_port *port;
+	struct rte_mempool *mp;
+	uint16_t qid;
+	uint16_t port_id;
+	bool scatter;        /* chain mbufs for long frames */
+	uint16_t peek_min;   /* segments of the longest frame */
+	bool self_kick;      /* the wakeup fd is an eventfd we may write */
+	int intr_fd;         /* -1 when interrupts are unavailable */
+	struct ivshmem_rxq_stats st;
+};
+
+struct ivshmem_txq {
+	struct pmd_internals *pi;
+	struct ivsh_port *port;
+	uint16_t qid;
+	uint32_t slot_size;
+	struct ivshmem_txq_stats st;
+};
+
+struct pmd_internals {
+	enum ivshmem_kind kind;
+	struct ivshmem_args args;
+	struct ivsh_dev *dev;      /* owned: closed with the port */
+	struct ivsh_port *port;
+	uint16_t port_id;
+	uint16_t nb_queues;        /* queues the port offers */
+	uint32_t max_frame;
+	struct rte_ether_addr mac;
+	/* Written by the link alarm, read by the datapath: relaxed is
+	 * enough, it only gates tx while the link is down (no data is
+	 * published through it). */
+	atomic_int link_up;
+	bool alarm_armed;
+	atomic_bool started;   /* read by the link alarm thread */
+	struct rte_intr_handle *intr_handle; /* rx queue interrupts */
+};
+
+/* ivshmem_devargs.c */
+int ivshmem_parse_args(const char *params, enum ivshmem_kind kind,
+		       struct ivshmem_args *args);
+void ivshmem_free_args(struct ivshmem_args *args);
+
+/* rte_eth_ivshmem.c: shared by the vdev and PCI probes. */
+int ivshmem_port_attach(struct pmd_internals *pi, struct ivsh_dev *dev);
+int ivshmem_ethdev_init(struct rte_eth_dev *eth_dev, struct pmd_internals *pi);
+
+/* ivshmem_ethdev_ops.c */
+extern const struct eth_dev_ops ivshmem_ops;
+int ivshmem_dev_close(struct rte_eth_dev *eth_dev);
+
+/* ivshmem_rxtx.c */
+uint16_t ivshmem_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
+uint16_t ivshmem_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
+
+#endif /* IVSHMEM_ETHDEV_H */

@@ -1,0 +1,537 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Ports: open/close, attachment to the layout, link state, accessors. */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "port_private.h"
+
+static _Thread_local char port_err[256];
+
+static void port_set_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static void port_set_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(port_err, sizeof(port_err), fmt, ap);
+	va_end(ap);
+}
+
+const char *ivsh_port_last_error(void)
+{
+	return port_err;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------------ */
+/* Attachments: one per (process, device), shared by its ports.        */
+/* ------------------------------------------------------------------ */
+
+static pthread_mutex_t attach_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct port_attach *attach_list;
+
+/* Layout parameters the master asks for, defaults lowered to fit. */
+static void master_params(const struct ivsh_port_conf *conf, uint16_t self,
+			  uint64_t region, struct ivsh_layout_params *p)
+{
+	bool lower_peers = conf->max_peers == 0;
+	bool lower_ring = conf->ring_size == 0;
+	uint16_t min_peers = IVSH_LAYOUT_MIN_PEERS;
+
+	p->max_peers = lower_peers ? IVSH_PORT_DEFAULT_MAX_PEERS : conf->max_peers;
+	p->queues_per_link = conf->queues_per_link ? conf->queues_per_link
+						   : IVSH_PORT_DEFAULT_QUEUES;
+	if (conf->nb_queues > p->queues_per_link && conf->queues_per_link == 0)
+		p->queues_per_link = conf->nb_queues;
+	p->ring_size = lower_ring ? IVSH_PORT_DEFAULT_RING_SIZE : conf->ring_size;
+	p->slot_size = conf->slot_size ? conf->slot_size
+				       : IVSH_PORT_DEFAULT_SLOT_SIZE;
+	if (conf->peer >= min_peers)
+		min_peers = conf->peer + 1;
+	if (self >= min_peers)
+		min_peers = self + 1;
+	if (lower_peers && p->max_peers < min_peers)
+		p->max_peers = min_peers;
+	for (int guard = 0; guard < 64; guard++) {
+		uint64_t need = ivsh_layout_size(p);
+
+		if (need != 0 && need <= region)
+			break;
+		if (lower_peers && p->max_peers > min_peers)
+			p->max_peers--;
+		else if (lower_ring && p->ring_size > 64)
+			p->ring_size /= 2;
+		else
+			break;
+	}
+}
+
+/* Reset what this peer owns in every channel (doc/layout-v1.md). */
+static void attach_reset_channels(struct port_attach *at)
+{
+	const struct ivsh_layout_info *li = &at->li;
+
+	for (uint16_t j = 0; j < li->p.max_peers; j++) {
+		if (j == at->self)
+			continue;
+		for (uint16_t q = 0; q < li->p.queues_per_link; q++) {
+			uint8_t *out = lay_chan(at->base, li, at->self, j, q);
+			uint8_t *in = lay_chan(at->base, li, j, at->self, q);
+			/* Own producer index: relaxed. */
+			uint32_t start = atomic_load_explicit(
+				&LAY_CHAN_PROD(out)->prod, memory_order_relaxed);
+			/* Release pairs with the consumer's acquire load of
+			 * prod: gen is stored before any new frame. */
+			atomic_store_explicit(&LAY_CHAN_PROD(out)->gen,
+					      (uint64_t)at->epoch << 32 | start,
+					      memory_order_release);
+			/* Acquire pairs with the producer's release of prod. */
+			uint32_t pi = atomic_load_explicit(
+				&LAY_CHAN_PROD(in)->prod, memory_order_acquire);
+			/* Release pairs with the producer's acquire of cons:
+			 * frames left for our previous life are dropped. */
+			atomic_store_explicit(&LAY_CHAN_CONS(in)->cons, pi,
+					      memory_order_release);
+			atomic_store_explicit(&LAY_CHAN_KICK(in)->kick, 0,
+					      memory_order_relaxed);
+		}
+	}
+}
+
+static int attach_create(struct port_attach **atp, struct ivsh_dev *dev,
+			 const struct ivsh_port_conf *conf)
+{
+	char err[200];
+	struct port_attach *at = calloc(1, sizeof(*at));
+	int rc;
+
+	if (at == NULL) {
+		port_set_error("out of memory");
+		return -ENOMEM;
+	}
+	at->dev = dev;
+	at->base = ivsh_dev_shm(dev);
+	at->size = ivsh_dev_shm_size(dev);
+	at->self = ivsh_dev_id(dev);
+	if (at->base == NULL) {
+		port_set_error("device has no shared memory mapped");
+		free(at);
+		return -EINVAL;
+	}
+	if (at->self == 0) {
+		struct ivsh_layout_params p;
+
+		master_params(conf, at->self, at->size, &p);
+		rc = lay_master_init(at->base, at->size, &p, &at->li, err,
+				     sizeof(err));
+	} else {
+		int tmo = conf->timeout_ms > 0 ? conf->timeout_ms : 5000;
+
+		rc = lay_wait_ready(at->base, at->size, tmo, &at->li, err,
+				    sizeof(err));
+	}
+	if (rc < 0) {
+		port_set_error("%s", err);
+		free(at);
+		return rc;
+	}
+	if (at->self >= at->li.p.max_peers) {
+		port_set_error("own peer ID %u is not below the layout's "
+			       "max_peers %u", at->self, at->li.p.max_peers);
+		free(at);
+		return -EINVAL;
+	}
+	at->ports = calloc(at->li.p.max_peers, sizeof(*at->ports));
+	if (at->ports == NULL) {
+		port_set_error("out of memory");
+		free(at);
+		return -ENOMEM;
+	}
+	at->entry = lay_peer(at->base, &at->li, at->self);
+
+	/* Own entry: down while we reset, then up with a new epoch. */
+	atomic_store_explicit(&at->entry->state, LAY_PEER_DOWN,
+			      memory_order_relaxed);
+	/* Pairs with the acquire fence in link_update(): whoever sees the
+	 * new epoch also sees "down" (until the release store of "up"). */
+	atomic_thread_fence(memory_order_release);
+	uint32_t ep = atomic_load_explicit(&at->entry->epoch,
+					   memory_order_relaxed) + 1;
+	at->epoch = ep == 0 ? 1 : ep;
+	atomic_store_explicit(&at->entry->epoch, at->epoch,
+			      memory_order_relaxed);
+	atomic_store_explicit(&at->entry->vectors, 0, memory_order_relaxed);
+	attach_reset_channels(at);
+	*atp = at;
+	return 0;
+}
+
+static void attach_go_up(struct port_attach *at)
+{
+	/* Release pairs with the acquire load of state in link_update() of
+	 * peers: epoch, MAC, vectors and the channel resets are visible. */
+	atomic_store_explicit(&at->entry->state, LAY_PEER_UP,
+			      memory_order_release);
+}
+
+static struct port_attach *attach_find(struct ivsh_dev *dev)
+{
+	for (struct port_attach *a = attach_list; a != NULL; a = a->next)
+		if (a->dev == dev)
+			return a;
+	return NULL;
+}
+
+static void attach_release(struct port_attach *at)
+{
+	if (--at->refs > 0)
+		return;
+	atomic_store_explicit(&at->entry->state, LAY_PEER_DOWN,
+			      memory_order_release);
+	for (struct port_attach **pp = &attach_list; *pp != NULL;
+	     pp = &(*pp)->next) {
+		if (*pp == at) {
+			*pp = at->next;
+			break;
+		}
+	}
+	free(at->ports);
+	free(at);
+}
+
+/* ------------------------------------------------------------------ */
+/* Open / close                                                        */
+/* ------------------------------------------------------------------ */
+
+static void *zalloc_aligned(size_t n)
+{
+	size_t sz = (n + 63) & ~(size_t)63;
+	void *p = aligned_alloc(64, sz ? sz : 64);
+
+	if (p != NULL)
+		memset(p, 0, sz ? sz : 64);
+	return p;
+}
+
+static uint32_t port_max_segs(uint32_t slot)
+{
+	return (IVSH_PORT_MAX_FRAME + slot - 1) / slot;
+}
+
+static int port_setup_queues(struct ivsh_port *port)
+{
+	struct port_attach *at = port->at;
+	const struct ivsh_layout_info *li = &at->li;
+	uint32_t ring = li->p.ring_size, slot = li->p.slot_size;
+
+	port->txq = zalloc_aligned(sizeof(*port->txq) * port->nb_queues);
+	port->rxq = zalloc_aligned(sizeof(*port->rxq) * port->nb_queues);
+	port->base.q = calloc(port->nb_queues, sizeof(*port->base.q));
+	port->base.x = calloc(port_xstats_count(), sizeof(uint64_t));
+	if (port->txq == NULL || port->rxq == NULL || port->base.q == NULL ||
+	    port->base.x == NULL)
+		return -ENOMEM;
+	for (uint16_t q = 0; q < port->nb_queues; q++) {
+		struct port_txq *tq = &port->txq[q];
+		struct port_rxq *rq = &port->rxq[q];
+		uint8_t *out = lay_chan(at->base, li, port->self, port->peer, q);
+		uint8_t *in = lay_chan(at->base, li, port->peer, port->self, q);
+
+		ivsh_ring_prod_init_split(&tq->ring, &LAY_CHAN_PROD(out)->prod,
+					  &LAY_CHAN_CONS(out)->cons,
+					  LAY_CHAN_DESC(out), ring, LAY_DESC_SIZE);
+		tq->slots = out + li->slots_off;
+		tq->slot_size = slot;
+		tq->max_segs = port_max_segs(slot);
+		tq->max_frame = ivsh_port_max_frame(port);
+		tq->kick = LAY_CHAN_KICK(out);
+		tq->port = port;
+		tq->q = q;
+
+		ivsh_ring_cons_init_split(&rq->ring, &LAY_CHAN_CONS(in)->cons,
+					  &LAY_CHAN_PROD(in)->prod,
+					  LAY_CHAN_DESC(in), ring, LAY_DESC_SIZE);
+		rq->slots = in + li->slots_off;
+		rq->slot_size = slot;
+		rq->max_segs = port_max_segs(slot);
+		rq->pline = LAY_CHAN_PROD(in);
+		rq->peer_epoch = (uint32_t)(atomic_load_explicit(
+			&LAY_CHAN_PROD(in)->gen, memory_order_acquire) >> 32);
+		rq->kick = LAY_CHAN_KICK(in);
+		rq->kick_seq = atomic_load_explicit(&rq->kick->kick,
+						    memory_order_relaxed);
+		rq->q = q;
+		rq->zc_seg = calloc(ring, sizeof(*rq->zc_seg));
+		if (rq->zc_seg == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void port_free(struct ivsh_port *port)
+{
+	if (port->rxq != NULL)
+		for (uint16_t q = 0; q < port->nb_queues; q++)
+			free(port->rxq[q].zc_seg);
+	free(port->txq);
+	free(port->rxq);
+	free(port->base.q);
+	free(port->base.x);
+	free(port);
+}
+
+int ivsh_port_open(struct ivsh_port **portp, struct ivsh_dev *dev,
+		   const struct ivsh_port_conf *conf)
+{
+	struct port_attach *at;
+	struct ivsh_port *port;
+	bool created = false;
+	int rc;
+
+	port_err[0] = '\0';
+	if (portp == NULL || dev == NULL || conf == NULL) {
+		port_set_error("NULL argument");
+		return -EINVAL;
+	}
+	*portp = NULL;
+	uint16_t self = ivsh_dev_id(dev);
+	if (conf->peer == self) {
+		port_set_error("peer %u is this device's own ID", conf->peer);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&attach_lock);
+	at = attach_find(dev);
+	if (at == NULL) {
+		rc = attach_create(&at, dev, conf);
+		if (rc < 0)
+			goto unlock;
+		created = true;
+	}
+	const struct ivsh_layout_info *li = &at->li;
+	rc = -EINVAL;
+	if (conf->peer >= li->p.max_peers) {
+		port_set_error("peer %u is not below the layout's max_peers %u",
+			       conf->peer, li->p.max_peers);
+		goto fail_attach;
+	}
+	if (conf->nb_queues > li->p.queues_per_link) {
+		port_set_error("%u queues asked, the layout has %u per link",
+			       conf->nb_queues, li->p.queues_per_link);
+		goto fail_attach;
+	}
+	if (at->ports[conf->peer] != NULL) {
+		port_set_error("a port to peer %u is already open", conf->peer);
+		rc = -EBUSY;
+		goto fail_attach;
+	}
+	port = calloc(1, sizeof(*port));
+	if (port == NULL) {
+		port_set_error("out of memory");
+		rc = -ENOMEM;
+		goto fail_attach;
+	}
+	port->at = at;
+	port->dev = dev;
+	port->self = at->self;
+	port->peer = conf->peer;
+	port->nb_queues = conf->nb_queues ? conf->nb_queues
+					  : li->p.queues_per_link;
+	port->intr = conf->intr;
+	port->peer_entry = lay_peer(at->base, li, conf->peer);
+	if (conf->has_mac) {
+		memcpy(port->mac, conf->mac, 6);
+	} else {
+		uint8_t m[6] = { 0x02, 0x49, 0x56, 0x53,
+				 (uint8_t)(at->self >> 8), (uint8_t)at->self };
+		memcpy(port->mac, m, 6);
+	}
+	rc = port_setup_queues(port);
+	if (rc < 0) {
+		port_set_error("out of memory");
+		port_free(port);
+		goto fail_attach;
+	}
+	if (conf->intr) {
+		port->own_vectors = ivsh_dev_vectors(dev);
+		uint16_t cur = atomic_load_explicit(&at->entry->vectors,
+						    memory_order_relaxed);
+		if (port->own_vectors > cur)
+			atomic_store_explicit(&at->entry->vectors,
+					      (uint16_t)port->own_vectors,
+					      memory_order_relaxed);
+	}
+	if (created) {
+		memcpy(at->entry->mac, port->mac, 6);
+		attach_go_up(at);
+		at->next = attach_list;
+		attach_list = at;
+	}
+	at->refs++;
+	at->ports[port->peer] = port;
+	pthread_mutex_unlock(&attach_lock);
+	ivsh_port_link_update(port);
+	*portp = port;
+	return 0;
+
+fail_attach:
+	if (created) {
+		free(at->ports);
+		free(at);
+	}
+unlock:
+	pthread_mutex_unlock(&attach_lock);
+	return rc;
+}
+
+void ivsh_port_close(struct ivsh_port *port)
+{
+	if (port == NULL)
+		return;
+	for (uint16_t q = 0; q < port->nb_queues; q++)
+		atomic_store_explicit(&port->rxq[q].kick->kick, 0,
+				      memory_order_relaxed);
+	pthread_mutex_lock(&attach_lock);
+	port->at->ports[port->peer] = NULL;
+	attach_release(port->at);
+	pthread_mutex_unlock(&attach_lock);
+	port_free(port);
+}
+
+/* ------------------------------------------------------------------ */
+/* Accessors                                                           */
+/* ------------------------------------------------------------------ */
+
+struct ivsh_dev *ivsh_port_dev(const struct ivsh_port *port)
+{
+	return port->dev;
+}
+
+uint16_t ivsh_port_peer(const struct ivsh_port *port)
+{
+	return port->peer;
+}
+
+uint16_t ivsh_port_nb_queues(const struct ivsh_port *port)
+{
+	return port->nb_queues;
+}
+
+uint32_t ivsh_port_ring_size(const struct ivsh_port *port)
+{
+	return port->at->li.p.ring_size;
+}
+
+uint32_t ivsh_port_slot_size(const struct ivsh_port *port)
+{
+	return port->at->li.p.slot_size;
+}
+
+uint32_t ivsh_port_max_frame(const struct ivsh_port *port)
+{
+	uint64_t cap = (uint64_t)port->at->li.p.slot_size *
+		       port->at->li.p.ring_size;
+
+	return cap < IVSH_PORT_MAX_FRAME ? (uint32_t)cap : IVSH_PORT_MAX_FRAME;
+}
+
+void ivsh_port_mac(const struct ivsh_port *port, uint8_t mac[6])
+{
+	memcpy(mac, port->mac, 6);
+}
+
+void ivsh_port_peer_mac(const struct ivsh_port *port, uint8_t mac[6])
+{
+	uint32_t st = atomic_load_explicit(&port->peer_entry->state,
+					   memory_order_acquire);
+
+	if (st == LAY_PEER_UP)
+		memcpy(mac, port->peer_entry->mac, 6);
+	else
+		memset(mac, 0, 6);
+}
+
+const struct ivsh_layout_info *ivsh_port_layout(const struct ivsh_port *port)
+{
+	return &port->at->li;
+}
+
+/* ------------------------------------------------------------------ */
+/* Link state                                                          */
+/* ------------------------------------------------------------------ */
+
+void port_heartbeat(struct ivsh_port *port)
+{
+	/* Only this process writes its entry; several of its threads may. */
+	atomic_fetch_add_explicit(&port->at->entry->heartbeat, 1,
+				  memory_order_relaxed);
+}
+
+int ivsh_port_link_update(struct ivsh_port *port)
+{
+	struct port_attach *at = port->at;
+	struct lay_hdr *h = lay_hdr(at->base);
+	struct lay_peer *pe = port->peer_entry;
+	uint64_t now = now_ms();
+	int up = 1;
+
+	port_heartbeat(port);
+	uint32_t hstate = atomic_load_explicit(&h->state, memory_order_relaxed);
+	uint32_t hepoch = atomic_load_explicit(&h->epoch, memory_order_relaxed);
+	if (hstate != IVSH_LAYOUT_READY || hepoch != at->li.epoch) {
+		if (atomic_load_explicit(&port->link, memory_order_relaxed) ||
+		    ctr_get(&port->layout_lost) == 0)
+			ctr_add(&port->layout_lost, 1);
+		up = 0;
+	}
+	/* Epoch first, then state: pairs with the release fence between
+	 * the peer's "down" and its new epoch at attach; the acquire load
+	 * of state pairs with its release store of "up" (its resets, MAC
+	 * and vectors are then visible). */
+	uint32_t ep = atomic_load_explicit(&pe->epoch, memory_order_relaxed);
+	atomic_thread_fence(memory_order_acquire);
+	uint32_t st = atomic_load_explicit(&pe->state, memory_order_acquire);
+	uint64_t hb = atomic_load_explicit(&pe->heartbeat, memory_order_relaxed);
+	uint16_t vec = atomic_load_explicit(&pe->vectors, memory_order_relaxed);
+
+	if (ep != port->known_peer_epoch) {
+		if (port->known_peer_epoch != 0 && ep != 0)
+			ctr_add(&port->peer_restarts, 1);
+		port->known_peer_epoch = ep;
+		port->last_hb = hb;
+		port->hb_moved = false;
+		port->last_change_ms = now;
+	} else if (hb != port->last_hb) {
+		port->last_hb = hb;
+		port->hb_moved = true;
+		port->last_change_ms = now;
+	}
+	if (st != LAY_PEER_UP || ep == 0 || !port->hb_moved ||
+	    now - port->last_change_ms >= PORT_LIVENESS_MS)
+		up = 0;
+	atomic_store_explicit(&port->peer_vectors, st == LAY_PEER_UP ? vec : 0,
+			      memory_order_relaxed);
+	if (atomic_exchange_explicit(&port->link, up, memory_order_relaxed) != up)
+		ctr_add(&port->link_changes, 1);
+	return up;
+}
+
+int ivsh_port_link_status(const struct ivsh_port *port)
+{
+	return atomic_load_explicit(&((struct ivsh_port *)port)->link,
+				    memory_order_relaxed);
+}

@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port data path: copying bursts and zero-copy calls.
+ *
+ * Per burst: at most one acquire load of the peer's index (only when the
+ * cached copy does not cover the request) and one release store of our
+ * own. Descriptors are read once each (relaxed atomic loads: no double
+ * fetch), validated, and only the local copy is used.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "port_private.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/*
+ * Copy 1..128 bytes with fixed-size (so inlined) overlapping moves that
+ * stay within [0, len) of both buffers; longer frames use memcpy. Saves
+ * the call and size dispatch of memcpy on minimum-size frames.
+ */
+static inline void copy_frame(void *dst, const void *src, uint32_t len)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	if (len > 128) {
+		memcpy(d, s, len);
+	} else if (len >= 64) {
+		memcpy(d, s, 64);
+		if (len > 64)
+			memcpy(d + len - 64, s + len - 64, 64);
+	} else if (len >= 16) {
+		memcpy(d, s, 16);
+		if (len > 32) {
+			memcpy(d + 16, s + 16, 16);
+			memcpy(d + len - 32, s + len - 32, 16);
+		}
+		memcpy(d + len - 16, s + len - 16, 16);
+	} else if (len >= 4) {
+		memcpy(d, s, 4);
+		if (len > 8) {
+			memcpy(d + 4, s + 4, 4);
+			memcpy(d + len - 8, s + len - 8, 4);
+		}
+		memcpy(d + len - 4, s + len - 4, 4);
+	} else {
+		for (uint32_t i = 0; i < len; i++)
+			d[i] = s[i];
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Receive                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The producer restarted (gen epoch changed): drop what its previous life
+ * left, up to the new start index, if that is within [head, prod].
+ */
+static void rxq_reset(struct port_rxq *rq, uint64_t gen, uint32_t pi)
+{
+	struct ivsh_ring_cons *c = &rq->ring;
+	uint32_t start = (uint32_t)gen;
+	uint32_t skip = start - c->head;
+	uint32_t old_epoch = rq->peer_epoch;
+
+	rq->peer_epoch = (uint32_t)(gen >> 32);
+	if (pi - c->head > c->size || skip > pi - c->head) {
+		ctr_add(&rq->c.bad_gen, 1);
+		return;
+	}
+	c->head = start;
+	c->prod_cache = start;
+	/* Release pairs with the producer's acquire load of cons. */
+	atomic_store_explicit(c->cons_idx, start, memory_order_release);
+	/* A first attach (epoch 0 before) that drops nothing is no reset. */
+	if (old_epoch != 0 || skip != 0) {
+		ctr_add(&rq->c.resets, 1);
+		ctr_add(&rq->c.reset_dropped, skip);
+	}
+}
+
+/* Re-read prod (and gen, on the same line); validated count waiting. */
+static inline uint32_t rxq_refresh(struct port_rxq *rq)
+{
+	struct ivsh_ring_cons *c = &rq->ring;
+	/* Acquire pairs with the producer's release store of prod: the
+	 * descriptors and slots below it are visible. */
+	uint32_t pi = atomic_load_explicit(c->prod_idx, memory_order_acquire);
+	/* Ordered after the acquire above; gen is stored before prod. */
+	uint64_t gen = atomic_load_explicit(&rq->pline->gen,
+					    memory_order_relaxed);
+
+	if (unlikely((uint32_t)(gen >> 32) != rq->peer_epoch))
+		rxq_reset(rq, gen, pi);
+	uint32_t avail = pi - c->head;
+	if (unlikely(avail > c->size)) {
+		ctr_add(&rq->c.bad_index, 1);
+		return 0;
+	}
+	c->prod_cache = pi;
+	return avail;
+}
+
+static inline uint32_t rxq_avail(struct port_rxq *rq, uint32_t want)
+{
+	uint32_t avail = rq->ring.prod_cache - rq->ring.head;
+
+	return avail >= want ? avail : rxq_refresh(rq);
+}
+
+static inline void rxq_publish(struct port_rxq *rq, uint32_t n)
+{
+	struct ivsh_ring_cons *c = &rq->ring;
+
+	c->head += n;
+	/* Release pairs with the producer's acquire load of cons: our reads
+	 * of these slots are done before it may reuse them. */
+	atomic_store_explicit(c->cons_idx, c->head, memory_order_release);
+}
+
+enum frame_verdict { FRAME_OK, FRAME_BAD };
+
+/*
+ * Parse the frame starting at index @p at (of @p avail waiting slots).
+ * Loads each descriptor once into @p lens (len | ZC_LAST on the last).
+ * @return slots the frame spans (always >= 1 when avail >= 1); *verdict
+ * tells whether it is valid; *total gets its length.
+ */
+static uint32_t rx_parse(struct port_rxq *rq, uint32_t at, uint32_t avail,
+			 uint32_t *lens, uint32_t *total,
+			 enum frame_verdict *verdict)
+{
+	const lay_desc_t *descs = (const lay_desc_t *)rq->ring.elems;
+	uint32_t mask = rq->ring.mask;
+	uint64_t sum = 0;
+
+	*verdict = FRAME_BAD;
+	for (uint32_t k = 0; k < avail; k++) {
+		uint64_t d = atomic_load_explicit(&descs[(at + k) & mask],
+						  memory_order_relaxed);
+		uint32_t len = (uint32_t)d;
+		bool more = (uint32_t)(d >> 32) & LAY_DESC_MORE;
+
+		if (len > rq->slot_size) {
+			ctr_add(&rq->c.bad_len, 1);
+			return k + 1;
+		}
+		if (k + 1 > rq->max_segs) {
+			ctr_add(&rq->c.chain_long, 1);
+			return k + 1;
+		}
+		sum += len;
+		lens[k] = len;
+		if (more)
+			continue;
+		lens[k] |= ZC_LAST;
+		if (sum == 0) {
+			ctr_add(&rq->c.empty, 1);
+			return k + 1;
+		}
+		if (sum > IVSH_PORT_MAX_FRAME) {
+			ctr_add(&rq->c.chain_long, 1);
+			return k + 1;
+		}
+		*total = (uint32_t)sum;
+		*verdict = FRAME_OK;
+		return k + 1;
+	}
+	ctr_add(&rq->c.chain_unterm, 1);
+	return avail;
+}
+
+static inline const uint8_t *rxq_slot(const struct port_rxq *rq, uint32_t idx)
+{
+	return rq->slots + (size_t)(idx & rq->ring.mask) * rq->slot_size;
+}
+
+/* Slow path of rx_burst: a chained or invalid frame. Returns slots used. */
+static uint32_t rx_one_slow(struct port_rxq *rq, uint32_t at, uint32_t avail,
+			    struct ivsh_pkt *pkt, bool *delivered)
+{
+	uint32_t lens[IVSH_PORT_MAX_FRAME / IVSH_LAYOUT_MIN_SLOT + 2];
+	uint32_t total = 0;
+	enum frame_verdict v;
+	uint32_t used = rx_parse(rq, at, avail, lens, &total, &v);
+
+	*delivered = false;
+	if (v != FRAME_OK)
+		return used;
+	if (total > pkt->len) {
+		ctr_add(&rq->c.nobuf, 1);
+		return used;
+	}
+	uint8_t *dst = pkt->data;
+	for (uint32_t k = 0; k < used; k++) {
+		uint32_t len = lens[k] & ~ZC_LAST;
+
+		memcpy(dst, rxq_slot(rq, at + k), len);
+		dst += len;
+	}
+	pkt->len = total;
+	*delivered = true;
+	return used;
+}
+
+uint16_t ivsh_port_rx_burst(struct ivsh_port *port, uint16_t q,
+			    struct ivsh_pkt *pkts, uint16_t n)
+{
+	if (unlikely(q >= port->nb_queues || n == 0))
+		return 0;
+	struct port_rxq *rq = &port->rxq[q];
+	uint32_t avail = rxq_avail(rq, n);
+	if (avail == 0)
+		return 0;
+
+	const lay_desc_t *descs = (const lay_desc_t *)rq->ring.elems;
+	const uint32_t mask = rq->ring.mask;
+	const uint32_t slot = rq->slot_size;
+	const uint32_t head = rq->ring.head;
+	const uint8_t *const slots = rq->slots; /* locals: memcpy may alias */
+	uint32_t i = 0;
+	uint16_t got = 0;
+	uint64_t bytes = 0;
+
+	/* Start every slot's first line on its way before copying any. */
+	uint32_t pf = avail < n ? avail : n;
+	for (uint32_t k = 0; k < pf; k++)
+		__builtin_prefetch(slots + (size_t)((head + k) & mask) * slot);
+	while (got < n && i < avail) {
+		uint32_t idx = (head + i) & mask;
+		uint64_t d = atomic_load_explicit(&descs[idx],
+						  memory_order_relaxed);
+		uint32_t len = (uint32_t)d;
+
+		/* Fast path: one slot, 1..slot_size bytes, fits the buffer. */
+		if (likely(((d >> 32) & LAY_DESC_MORE) == 0 &&
+			   len - 1u < slot && len <= pkts[got].len)) {
+			copy_frame(pkts[got].data, slots + (size_t)idx * slot, len);
+			pkts[got].len = len;
+			bytes += len;
+			got++;
+			i++;
+			continue;
+		}
+		bool ok;
+		if (((d >> 32) & LAY_DESC_MORE) == 0 && len - 1u < slot) {
+			ctr_add(&rq->c.nobuf, 1); /* valid, buffer too small */
+			i++;
+			continue;
+		}
+		i += rx_one_slow(rq, head + i, avail - i, &pkts[got], &ok);
+		if (ok) {
+			bytes += pkts[got].len;
+			got++;
+		}
+	}
+	rxq_publish(rq, i);
+	ctr_add(&rq->c.packets, got);
+	ctr_add(&rq->c.bytes, bytes);
+	return got;
+}
+
+uint16_t ivsh_port_rx_zc_peek(struct ivsh_port *port, uint16_t q,
+			      struct ivsh_seg *segs, uint16_t max)
+{
+	if (unlikely(q >= port->nb_queues))
+		return 0;
+	struct port_rxq *rq = &port->rxq[q];
+	uint32_t avail = rxq_avail(rq, max);
+	const lay_desc_t *descs = (const lay_desc_t *)rq->ring.elems;
+	const uint32_t mask = rq->ring.mask;
+	const uint32_t slot = rq->slot_size;
+	uint32_t i = 0, nout = 0;
+
+	rq->zc_segs = 0;
+	while (i < avail && nout < max) {
+		uint32_t idx = (rq->ring.head + i) & mask;
+		uint64_t d = atomic_load_explicit(&descs[idx],
+						  memory_order_relaxed);
+		uint32_t len = (uint32_t)d;
+
+		/* Fast path: a valid one-slot frame. */
+		if (likely(((d >> 32) & LAY_DESC_MORE) == 0 && len - 1u < slot)) {
+			const uint8_t *data = rq->slots + (size_t)idx * slot;
+
+			__builtin_prefetch(data);
+			segs[nout].data = (void *)(uintptr_t)data;
+			segs[nout].len = len;
+			segs[nout].flags = 0;
+			rq->zc_seg[nout] = len | ZC_LAST;
+			nout++;
+			i++;
+			continue;
+		}
+
+		uint32_t total;
+		enum frame_verdict v;
+		uint32_t *lens = rq->zc_seg + nout;
+		uint32_t room = rq->ring.size - nout;
+		uint32_t span = avail - i;
+
+		if (span > room)
+			span = room;
+		uint32_t used = rx_parse(rq, rq->ring.head + i, span, lens,
+					 &total, &v);
+		if (v != FRAME_OK) {
+			if (nout != 0)
+				break; /* hand out what precedes it first */
+			/* Nothing handed out yet: drop it right away. */
+			rxq_publish(rq, used);
+			avail -= used;
+			continue;
+		}
+		if (nout + used > max)
+			break;
+		for (uint32_t k = 0; k < used; k++) {
+			segs[nout + k].data = (void *)rxq_slot(rq, rq->ring.head + i + k);
+			segs[nout + k].len = lens[k] & ~ZC_LAST;
+			segs[nout + k].flags = (lens[k] & ZC_LAST) ? 0 : IVSH_SEG_MORE;
+		}
+		nout += used;
+		i += used;
+	}
+	rq->zc_segs = nout;
+	return (uint16_t)nout;
+}
+
+void ivsh_port_rx_zc_release(struct ivsh_port *port, uint16_t q,
+			     uint16_t nsegs)
+{
+	if (unlikely(q >= port->nb_queues))
+		return;
+	struct port_rxq *rq = &port->rxq[q];
+	uint32_t n = nsegs < rq->zc_segs ? nsegs : rq->zc_segs;
+	uint64_t frames = 0, bytes = 0;
+
+	/* Round up to the end of the frame the last segment belongs to. */
+	while (n > 0 && n < rq->zc_segs && !(rq->zc_seg[n - 1] & ZC_LAST))
+		n++;
+	for (uint32_t k = 0; k < n; k++) {
+		bytes += rq->zc_seg[k] & ~ZC_LAST;
+		frames += (rq->zc_seg[k] & ZC_LAST) != 0;
+	}
+	rq->zc_segs = 0;
+	if (n == 0)
+		return;
+	rxq_publish(rq, n);
+	ctr_add(&rq->c.packets, frames);
+	ctr_add(&rq->c.bytes, bytes);
+}
+
+/* ------------------------------------------------------------------ */
+/* Transmit                                                            */
+/* ------------------------------------------------------------------ */
+
+static void txq_kick_slow(struct port_txq *tq, uint16_t vectors)
+{
+	/* Full fence pairs with the one in rx_intr_enable(): either we see
+	 * the consumer's kick request, or it sees our new prod. */
+	atomic_thread_fence(memory_order_seq_cst);
+	uint32_t k = atomic_load_explicit(&tq->kick->kick, memory_order_relaxed);
+
+	if (k == 0 || k == tq->last_kick)
+		return;
+	tq->last_kick = k;
+	struct ivsh_port *port = tq->port;
+	int rc = ivsh_dev_doorbell(port->dev, port->peer,
+				   (uint16_t)(tq->q % vectors));
+	if (rc == 0)
+		ctr_add(&tq->c.doorbells, 1);
+	else
+		ctr_add(&tq->c.doorbell_errors, 1);
+}
+
+static inline void txq_publish(struct port_txq *tq, uint32_t used)
+{
+	struct ivsh_ring_prod *p = &tq->ring;
+
+	p->head += used;
+	/* Release pairs with the consumer's acquire load of prod: slots and
+	 * descriptors written above are visible before the index. */
+	atomic_store_explicit(p->prod_idx, p->head, memory_order_release);
+	uint16_t vec = atomic_load_explicit(&tq->port->peer_vectors,
+					    memory_order_relaxed);
+	if (vec != 0)
+		txq_kick_slow(tq, vec);
+}
+
+static inline uint8_t *txq_slot(const struct port_txq *tq, uint32_t idx)
+{
+	return tq->slots + (size_t)(idx & tq->ring.mask) * tq->slot_size;
+}
+
+uint16_t ivsh_port_tx_burst(struct ivsh_port *port, uint16_t q,
+			    const struct ivsh_pkt *pkts, uint16_t n)
+{
+	if (unlikely(q >= port->nb_queues || n == 0))
+		return 0;
+	struct port_txq *tq = &port->txq[q];
+	struct ivsh_ring_prod *p = &tq->ring;
+	lay_desc_t *descs = (lay_desc_t *)p->elems;
+	const uint32_t mask = p->mask;
+	const uint32_t slot = tq->slot_size;
+	const uint32_t head = p->head;
+	uint8_t *const slots = tq->slots; /* locals: memcpy may alias */
+	const uint32_t max_frame = tq->max_frame;
+	uint32_t free_n = ivsh_ring_prod_free(p, n);
+	uint32_t used = 0;
+	uint64_t bytes = 0, errors = 0;
+	uint16_t i;
+
+	/* Ask for the slots' first lines in exclusive state up front. */
+	uint32_t pf = free_n < n ? free_n : n;
+	for (uint32_t k = 0; k < pf; k++)
+		__builtin_prefetch(slots + (size_t)((head + k) & mask) * slot, 1);
+
+	for (i = 0; i < n; i++) {
+		uint32_t len = pkts[i].len;
+
+		if (likely(len - 1u < slot)) {
+			if (unlikely(used == free_n))
+				break;
+			uint32_t idx = (head + used) & mask;
+			copy_frame(slots + (size_t)idx * slot, pkts[i].data, len);
+			atomic_store_explicit(&descs[idx], len,
+					      memory_order_relaxed);
+			used++;
+			bytes += len;
+			continue;
+		}
+		if (len == 0 || len > max_frame) {
+			errors++; /* dropped, counts as consumed */
+			continue;
+		}
+		uint32_t nseg = (len + slot - 1) / slot;
+		if (nseg > free_n - used) {
+			free_n = ivsh_ring_prod_free(p, used + nseg);
+			if (nseg > free_n - used || free_n < used)
+				break;
+		}
+		const uint8_t *src = pkts[i].data;
+		uint32_t left = len;
+		for (uint32_t k = 0; k < nseg; k++) {
+			uint32_t idx = (head + used + k) & mask;
+			uint32_t seg = left > slot ? slot : left;
+
+			memcpy(slots + (size_t)idx * slot, src, seg);
+			atomic_store_explicit(&descs[idx],
+					      lay_desc_make(seg, k + 1 < nseg ?
+							    LAY_DESC_MORE : 0),
+					      memory_order_relaxed);
+			src += seg;
+			left -= seg;
+		}
+		used += nseg;
+		bytes += len;
+	}
+	if (i < n)
+		ctr_add(&tq->c.ring_full, n - i);
+	if (used != 0)
+		txq_publish(tq, used);
+	ctr_add(&tq->c.packets, i - errors);
+	ctr_add(&tq->c.bytes, bytes);
+	if (errors)
+		ctr_add(&tq->c.errors, errors);
+	return i;
+}
+
+uint16_t ivsh_port_tx_zc_reserve(struct ivsh_port *port, uint16_t q,
+				 struct ivsh_seg *segs, uint16_t n)
+{
+	if (unlikely(q >= port->nb_queues))
+		return 0;
+	struct port_txq *tq = &port->txq[q];
+	uint32_t free_n = ivsh_ring_prod_free(&tq->ring, n);
+	uint32_t k = n < free_n ? n : free_n;
+
+	for (uint32_t i = 0; i < k; i++) {
+		segs[i].data = txq_slot(tq, tq->ring.head + i);
+		segs[i].len = tq->slot_size;
+		segs[i].flags = 0;
+	}
+	if (k < n)
+		ctr_add(&tq->c.ring_full, 1);
+	tq->zc_reserved = k;
+	return (uint16_t)k;
+}
+
+int ivsh_port_tx_zc_commit(struct ivsh_port *port, uint16_t q,
+			   const struct ivsh_seg *segs, uint16_t n)
+{
+	if (unlikely(q >= port->nb_queues))
+		return -EINVAL;
+	struct port_txq *tq = &port->txq[q];
+	lay_desc_t *descs = (lay_desc_t *)tq->ring.elems;
+	uint32_t frames = 0, nseg = 0;
+	uint64_t bytes = 0, frame = 0;
+
+	if (n > tq->zc_reserved || (n > 0 && (segs[n - 1].flags & IVSH_SEG_MORE)))
+		return -EINVAL;
+	for (uint32_t i = 0; i < n; i++) {
+		if (segs[i].len > tq->slot_size)
+			return -EINVAL;
+		frame += segs[i].len;
+		nseg++;
+		if (segs[i].flags & IVSH_SEG_MORE)
+			continue;
+		if (frame == 0 || frame > tq->max_frame || nseg > tq->max_segs)
+			return -EINVAL;
+		frames++;
+		bytes += frame;
+		frame = 0;
+		nseg = 0;
+	}
+	tq->zc_reserved = 0;
+	if (n == 0)
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		atomic_store_explicit(&descs[(tq->ring.head + i) & tq->ring.mask],
+				      lay_desc_make(segs[i].len,
+						    (segs[i].flags & IVSH_SEG_MORE) ?
+						    LAY_DESC_MORE : 0),
+				      memory_order_relaxed);
+	txq_publish(tq, n);
+	ctr_add(&tq->c.packets, frames);
+	ctr_add(&tq->c.bytes, bytes);
+	return 0;
+}

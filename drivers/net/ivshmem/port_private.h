@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Private state of ports. */
+#ifndef IVSH_PORT_PRIVATE_H
+#define IVSH_PORT_PRIVATE_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "ivsh_port.h"
+#include "ivsh_ring.h"
+#include "layout_v1.h"
+
+/* Link liveness window: the peer's heartbeat must move within it. */
+#define PORT_LIVENESS_MS 1000u
+/* rx_wait wakes at least this often to keep the heartbeat going. */
+#define PORT_WAIT_SLICE_MS 100
+
+/*
+ * Counters are written by one data-path thread and read by stats readers
+ * on other threads: relaxed atomic loads and stores (plain moves on
+ * x86), never read-modify-write.
+ */
+typedef _Atomic uint64_t ctr_t;
+
+static inline void ctr_add(ctr_t *c, uint64_t v)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+			      memory_order_relaxed);
+}
+
+static inline uint64_t ctr_get(const ctr_t *c)
+{
+	return atomic_load_explicit((ctr_t *)c, memory_order_relaxed);
+}
+
+/* One per (process, device): this peer's attachment to the layout. */
+struct port_attach {
+	struct port_attach *next;
+	struct ivsh_dev *dev;
+	uint8_t *base;
+	uint64_t size;
+	struct ivsh_layout_info li;
+	uint16_t self;
+	uint32_t epoch;          /* own epoch for this attachment */
+	struct lay_peer *entry;  /* own peer entry */
+	struct ivsh_port **ports;/* by peer ID, max_peers entries */
+	int refs;
+};
+
+struct tx_counters {
+	ctr_t packets, bytes, errors, ring_full, bad_index, doorbells,
+		doorbell_errors;
+};
+
+struct rx_counters {
+	ctr_t packets, bytes, bad_len, chain_long, chain_unterm, empty,
+		nobuf, bad_index, resets, reset_dropped, bad_gen, wakeups;
+};
+
+/* Transmit side of a queue: channel (self -> peer, q), producer. */
+struct port_txq {
+	alignas(64) struct ivsh_ring_prod ring; /* over the descriptors */
+	uint8_t *slots;
+	uint32_t slot_size;
+	uint32_t max_segs;
+	uint32_t max_frame;
+	uint32_t last_kick;      /* kick value last answered */
+	const struct lay_chan_kick *kick;
+	struct ivsh_port *port;
+	uint16_t q;
+	alignas(64) struct tx_counters c;
+	/* reservation of tx_zc_reserve */
+	uint32_t zc_reserved;
+};
+
+/* Receive side of a queue: channel (peer -> self, q), consumer. */
+struct port_rxq {
+	alignas(64) struct ivsh_ring_cons ring;
+	const uint8_t *slots;
+	uint32_t slot_size;
+	uint32_t max_segs;
+	const struct lay_chan_prod *pline; /* prod + gen */
+	struct lay_chan_kick *kick;
+	uint32_t peer_epoch;     /* producer gen epoch we are synced to */
+	uint32_t kick_seq;
+	uint32_t zc_segs;        /* segments handed out by the last peek */
+	uint32_t *zc_seg;        /* per peeked segment: len | ZC_LAST */
+	uint16_t q;
+	alignas(64) struct rx_counters c;
+};
+
+struct port_stats_base {
+	struct ivsh_port_queue_stats *q; /* per queue snapshot at reset */
+	uint64_t *x;                     /* xstats snapshot at reset */
+};
+
+struct ivsh_port {
+	struct port_attach *at;
+	struct ivsh_dev *dev;
+	uint16_t self;
+	uint16_t peer;
+	uint16_t nb_queues;
+	bool intr;
+	uint8_t mac[6];
+	struct lay_peer *peer_entry;
+	unsigned int own_vectors;
+
+	/* Read by the tx path, written by link_update(). */
+	_Atomic uint16_t peer_vectors;
+	_Atomic int link;
+
+	/* link_update() private state */
+	uint32_t known_peer_epoch;
+	uint64_t last_hb;
+	uint64_t last_change_ms;
+	bool hb_moved;
+	ctr_t peer_restarts, link_changes, layout_lost;
+
+	struct port_txq *txq;
+	struct port_rxq *rxq;
+	struct port_stats_base base;
+};
+
+#define ZC_LAST 0x80000000u
+
+/* Counter list shared by xstats and stats_reset. */
+unsigned int port_xstats_count(void);
+
+/* Advance this peer's heartbeat. */
+void port_heartbeat(struct ivsh_port *port);
+
+#endif /* IVSH_PORT_PRIVATE_H */

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Decisions shared by the guest backends (vfio:, uio:): which device,
+ * which interrupt mode, which ID. Pure where possible, so unit tests
+ * cover them without a device.
+ */
+#ifndef IVSH_PCI_GUEST_H
+#define IVSH_PCI_GUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ivsh_dev.h"
+#include "pci_sysfs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What a device and its kernel driver can deliver. */
+struct ivsh_guest_irq_caps {
+	unsigned int msix_vectors; /**< MSI-X table size (0: no MSI-X) */
+	bool msix_usable;          /**< the driver can route MSI-X to us */
+	bool has_intx;             /**< an INTx line routed to us */
+};
+
+/** The outcome of ivsh_guest_irq_choose(). */
+struct ivsh_guest_irq_choice {
+	enum ivsh_irq_mode mode; /**< never IVSH_IRQ_AUTO */
+	unsigned int vectors;    /**< vectors to set up (0 for none) */
+};
+
+/**
+ * Pick the interrupt mode for opts->irq_mode and opts->vectors:
+ * auto is MSI-X when usable, else INTx when there is a line, else none
+ * (polling). INTx modes need a device without MSI-X (the device never
+ * sets IntrStatus when it has MSI-X) and use one vector.
+ * @return 0; -ENOTSUP the mode is impossible; -EINVAL more vectors asked
+ *         than the device has. @p why gets a one-line reason on error.
+ */
+int ivsh_guest_irq_choose(const struct ivsh_guest_irq_caps *caps,
+			  const struct ivsh_dev_opts *opts,
+			  struct ivsh_guest_irq_choice *out, char *why,
+			  size_t why_len);
+
+/**
+ * Check that @p arg names an ivshmem device bound to @p driver; on
+ * success the canonical address is in @p bdf. Messages start with
+ * "@p prefix:ARG: ".
+ * @return 0; -EINVAL not a PCI address; -ENOENT no such device;
+ *         -ENODEV not ivshmem, or not bound to @p driver (the message
+ *         says how to bind it).
+ */
+int ivsh_guest_check_device(const char *arg, const char *prefix,
+			    const char *driver, char bdf[IVSH_PCI_BDF_LEN]);
+
+/**
+ * Wait until IVPosition (read with @p rd) is non-negative, polling every
+ * millisecond for up to @p timeout_ms.
+ * @return 0 and the value in @p pos; -ETIMEDOUT.
+ */
+int ivsh_guest_wait_position(uint32_t (*rd)(void *ctx, uint32_t off),
+			     void *ctx, int timeout_ms, int32_t *pos);
+
+/**
+ * The device's ID: IVPosition, unless the device string has id=N (N > 0),
+ * which wins where IVPosition is 0 (ivshmem-plain, where every device
+ * reads 0). An id= different from a non-zero IVPosition is an error (the
+ * server assigned it and peers ring that ID).
+ * @return 0; -EINVAL conflict; -ERANGE IVPosition above 65535.
+ */
+int ivsh_guest_apply_id(int32_t pos, const struct ivsh_dev_opts *opts,
+			uint16_t *id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IVSH_PCI_GUEST_H */

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The ivshmem server as a library (ivshmem spec, "The ivshmem server").
+ *
+ * The server owns a listening UNIX socket, one shared-memory object and,
+ * per connected client, one eventfd per interrupt vector. It speaks the
+ * protocol of ivsh_proto.h: to a new client it sends the version (0), the
+ * client's ID, -1 with the shared-memory fd, connect notifications for
+ * every existing client (that peer's ID once per vector, each with the
+ * peer's eventfd for that vector, in vector order), then the client's own
+ * ID once per vector with its own eventfds. Every existing client gets the
+ * new client's ID once per vector with its eventfds; when a client goes
+ * away the others get its ID without a descriptor.
+ *
+ * IDs: the first client gets 0 (the ivshmem "master"), every later one the
+ * lowest unused ID.
+ *
+ * The caller owns the event loop: poll ivsh_server_fd() for readability
+ * (it is an epoll descriptor) and call ivsh_server_process() when it is
+ * readable, or simply call ivsh_server_process() with a timeout. Nothing
+ * ever blocks on one client: messages wait in a per-client output queue;
+ * a client that does not drain it (queue longer than its bound, or no
+ * progress for a time limit) is disconnected and logged. A client that
+ * sends anything (the protocol is one-way) is disconnected too.
+ *
+ * Not thread-safe: one thread calls all functions of one server.
+ */
+#ifndef IVSH_SERVER_H
+#define IVSH_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ivsh_server;
+
+/** Where the shared memory comes from. */
+enum ivsh_server_shm_kind {
+	/** Anonymous memfd (default): nothing left in the file system. */
+	IVSH_SERVER_SHM_MEMFD = 0,
+	/** POSIX shared memory object shm_open(shm_name): /dev/shm/NAME. */
+	IVSH_SERVER_SHM_POSIX,
+	/**
+	 * A file: when shm_name is a directory (e.g. a hugetlbfs mount), an
+	 * unnamed file is created in it and unlinked at once; otherwise the
+	 * file shm_name is opened (created when missing) and kept.
+	 */
+	IVSH_SERVER_SHM_PATH,
+};
+
+/** Smallest shared-memory size accepted (one page). */
+#define IVSH_SERVER_MIN_SHM_SIZE 4096ULL
+/** Largest shared-memory size accepted (1 TiB). */
+#define IVSH_SERVER_MAX_SHM_SIZE (1ULL << 40)
+/** Most clients a server can have (IDs are 16 bits). */
+#define IVSH_SERVER_MAX_CLIENTS 65536u
+/** Default extra messages a client may have queued after its handshake. */
+#define IVSH_SERVER_DEFAULT_QUEUE 1024u
+/** Default time a client may leave its socket full before being dropped. */
+#define IVSH_SERVER_DEFAULT_STALL_MS 5000u
+
+/**
+ * Log sink. @p level is a syslog(3) priority (LOG_ERR, LOG_WARNING,
+ * LOG_NOTICE, LOG_INFO, LOG_DEBUG); @p msg is one line without newline.
+ */
+typedef void (*ivsh_server_log_fn)(void *opaque, int level, const char *msg);
+
+/** Server configuration; zero-initialise and set what you need. */
+struct ivsh_server_conf {
+	/** Path of the listening UNIX socket (required). */
+	const char *socket_path;
+	/** Shared-memory size in bytes: a power of two (QEMU maps it as a
+	 *  PCI BAR) within IVSH_SERVER_MIN/MAX_SHM_SIZE (required). */
+	uint64_t shm_size;
+	/** Interrupt vectors per client, 1..IVSH_PROTO_MAX_VECTORS (64). */
+	unsigned int vectors;
+	/** Shared-memory source; see enum ivsh_server_shm_kind. */
+	enum ivsh_server_shm_kind shm_kind;
+	/** POSIX: object name ("ivshmem" or "/ivshmem"); PATH: directory or
+	 *  file. Unused for MEMFD. */
+	const char *shm_name;
+	/** POSIX and named PATH files: remove the name on destroy. */
+	int unlink_shm;
+	/** Most simultaneous clients, 1..IVSH_SERVER_MAX_CLIENTS; 0 = max. */
+	unsigned int max_clients;
+	/** Socket file mode (e.g. 0660); 0 = leave as created (umask). */
+	mode_t socket_mode;
+	/** Group of the socket file, applied when @p set_group is set. */
+	gid_t socket_group;
+	/** Non-zero: chown the socket to socket_group. */
+	int set_group;
+	/** Messages a client may have queued beyond its own handshake;
+	 *  0 = IVSH_SERVER_DEFAULT_QUEUE. */
+	unsigned int max_queued;
+	/** Milliseconds a client may keep its socket full without reading
+	 *  anything; 0 = IVSH_SERVER_DEFAULT_STALL_MS. */
+	unsigned int stall_timeout_ms;
+	/** Log sink; NULL = no logging. */
+	ivsh_server_log_fn log;
+	/** Passed to @p log. */
+	void *log_opaque;
+};
+
+/** Counters, for monitoring and tests. */
+struct ivsh_server_stats {
+	uint64_t connects;          /**< clients accepted and given an ID */
+	uint64_t disconnects;       /**< clients gone, for any reason */
+	uint64_t rejected_full;     /**< refused: max_clients reached */
+	uint64_t rejected_resources;/**< refused: out of fds or memory */
+	uint64_t dropped_slow;      /**< dropped: queue bound or stall time */
+	uint64_t dropped_protocol;  /**< dropped: sent data to the server */
+	uint64_t dropped_error;     /**< dropped: socket error while sending */
+	uint64_t messages_sent;     /**< protocol messages sent */
+};
+
+/**
+ * Create a server: validate @p conf, create the shared memory, bind and
+ * listen on the socket. A stale socket file (nobody listening) is
+ * replaced; a live one is left alone.
+ *
+ * @param out    receives the server on success
+ * @param conf   configuration; copied, the strings too
+ * @param err    if not NULL, receives a one-line reason on failure
+ * @param errlen size of @p err
+ * @return 0 on success;
+ *         -EINVAL       bad configuration (size not a power of two or out
+ *                       of range, vectors not 1..64, missing path or name,
+ *                       max_clients too large, hugetlbfs size not a
+ *                       multiple of the huge page size);
+ *         -ENAMETOOLONG socket path longer than a sockaddr_un holds;
+ *         -ENOENT       the socket's directory (or the shm directory)
+ *                       does not exist;
+ *         -ENOTDIR      a component of a path is not a directory;
+ *         -EADDRINUSE   another server is listening on the socket;
+ *         -EEXIST       the socket path exists and is not a socket;
+ *         -ENOMEM       out of memory, or not enough huge pages on
+ *                       hugetlbfs (they are reserved here);
+ *         another -errno from the system calls involved (e.g. -EACCES,
+ *         -EPERM for chown, -EMFILE).
+ */
+int ivsh_server_create(struct ivsh_server **out,
+		       const struct ivsh_server_conf *conf,
+		       char *err, size_t errlen);
+
+/**
+ * Close every client connection (without disconnect notifications: the
+ * clients may keep talking to each other), the listening socket and the
+ * shared memory, and remove the socket file if it is still the one this
+ * server created. NULL is ignored.
+ */
+void ivsh_server_destroy(struct ivsh_server *srv);
+
+/** The epoll descriptor to wait on (readable = call process). */
+int ivsh_server_fd(const struct ivsh_server *srv);
+
+/**
+ * Handle what is ready: new connections, client hang-ups and data,
+ * writable sockets, stall checks. Waits up to @p timeout_ms for the first
+ * event (0: do not wait; -1: wait indefinitely).
+ *
+ * @return the number of events handled (0 on timeout);
+ *         -EINTR if a signal interrupted the wait;
+ *         another -errno from epoll_wait() (a bug, not a client's doing).
+ */
+int ivsh_server_process(struct ivsh_server *srv, int timeout_ms);
+
+/** Number of clients currently connected. */
+unsigned int ivsh_server_client_count(const struct ivsh_server *srv);
+
+/**
+ * Fill @p ids with the IDs of the connected clients, ascending.
+ * @return the number of connected clients (may exceed @p max; only the
+ *         first @p max are written).
+ */
+unsigned int ivsh_server_client_ids(const struct ivsh_server *srv,
+				    uint16_t *ids, unsigned int max);
+
+/**
+ * Messages queued for client @p id and not yet accepted by its socket.
+ * @return the count, or -ENOENT if no client has that ID.
+ */
+long ivsh_server_client_pending(const struct ivsh_server *srv, uint16_t id);
+
+/** Copy the counters into @p st. */
+void ivsh_server_get_stats(const struct ivsh_server *srv,
+			   struct ivsh_server_stats *st);
+
+/** The shared-memory descriptor (owned by the server; do not close). */
+int ivsh_server_shm_fd(const struct ivsh_server *srv);
+
+/** Shared-memory size in bytes. */
+uint64_t ivsh_server_shm_size(const struct ivsh_server *srv);
+
+/** Vectors per client. */
+unsigned int ivsh_server_vectors(const struct ivsh_server *srv);
+
+/**
+ * Parse a size with an optional k/K, m/M, g/G (and t/T) binary suffix,
+ * e.g. "4M" = 4194304. Does not check for a power of two.
+ * @return 0 and *out on success; -EINVAL if not a number or bad suffix;
+ *         -ERANGE on overflow.
+ */
+int ivsh_server_parse_size(const char *s, uint64_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IVSH_SERVER_H */

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Internals of lib/server, shared by its source files only. */
+#ifndef IVSH_SERVER_PRIVATE_H
+#define IVSH_SERVER_PRIVATE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ivsh_proto.h"
+#include "ivsh_server.h"
+
+/*
+ * A descriptor shared by queued messages. Eventfds of a client that has
+ * gone must stay open until the last notification carrying them has been
+ * sent (or dropped), so each queued message holds a reference.
+ */
+struct fdref {
+	int fd;
+	unsigned int refs;
+};
+
+struct fdref *fdref_new(int fd);           /* refs = 1; NULL if no memory */
+struct fdref *fdref_get(struct fdref *r);
+void fdref_put(struct fdref *r);           /* closes fd on the last put */
+
+/* One message waiting to be sent. */
+struct qmsg {
+	int64_t value;
+	struct fdref *fd; /* NULL: no descriptor */
+};
+
+/* Per-client FIFO of messages, a growable ring. */
+struct msgq {
+	struct qmsg *slot;
+	uint32_t cap;  /* power of two, or 0 */
+	uint32_t head; /* next to send */
+	uint32_t len;
+};
+
+int msgq_push(struct msgq *q, int64_t value, struct fdref *fd); /* takes fd ref */
+struct qmsg *msgq_front(struct msgq *q);
+void msgq_pop(struct msgq *q);  /* drops the front's reference */
+void msgq_clear(struct msgq *q); /* drops all, frees storage */
+
+/* What an epoll event points at. */
+enum ep_kind { EP_LISTEN, EP_TIMER, EP_CLIENT };
+
+struct ep_tag {
+	enum ep_kind kind;
+};
+
+struct client {
+	struct ep_tag tag;        /* first: epoll data points here */
+	int sock;
+	uint16_t id;
+	bool dead;                /* disconnect decided, reaping pending */
+	bool blocked;             /* last send hit EAGAIN: wait for EPOLLOUT */
+	bool refs_blocked;        /* ...hit ETOOMANYREFS: retry on the timer */
+	bool dirty;               /* on the flush list */
+	uint32_t queue_limit;     /* handshake length + conf.max_queued */
+	uint32_t handshake_left;  /* handshake messages not yet sent */
+	uint64_t stall_since_ms;  /* while blocked: last progress */
+	struct msgq out;
+	struct fdref *vec[IVSH_PROTO_MAX_VECTORS]; /* own eventfds */
+	struct client *prev, *next; /* all clients, ascending ID */
+	struct client *next_dirty;
+	struct client *next_dead;
+	char why[96];             /* reason for the disconnect, for the log */
+	int why_level;            /* LOG_INFO for a normal hang-up, else worse */
+};
+
+struct ivsh_server {
+	struct ivsh_server_conf conf; /* strings point to the copies below */
+	char *socket_path;
+	char *shm_name;
+	char *shm_file;               /* named file to unlink, or NULL */
+	dev_t sock_dev;               /* identity of our socket file */
+	ino_t sock_ino;
+
+	int epfd;
+	int listen_fd;
+	int timer_fd;
+	bool listen_paused;           /* out of descriptors: retry later */
+	bool fd_freed;                /* a client went: descriptors came free */
+	bool timer_armed;
+	struct ep_tag listen_tag;
+	struct ep_tag timer_tag;
+
+	struct fdref *shm;
+	uint64_t shm_size;
+
+	struct client *clients;       /* list sorted by ID */
+	unsigned int nclients;
+	unsigned int nblocked;
+	struct client *dirty;         /* clients with output to try */
+	struct client *dead;          /* clients to reap */
+
+	struct ivsh_server_stats st;
+};
+
+/* server_log.c */
+void srv_log(const struct ivsh_server *srv, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* server_probe.c: 1 if a server listens on @p path (file @p st), 0 if
+ * the file is stale, or -errno if that cannot be told (e.g. -EACCES). */
+struct stat;
+int srv_socket_in_use(const char *path, const struct stat *st);
+
+/* server_socket.c */
+int srv_socket_open(struct ivsh_server *srv, char *err, size_t errlen);
+void srv_socket_close(struct ivsh_server *srv);
+
+/* server_shm.c */
+int srv_shm_open(struct ivsh_server *srv, char *err, size_t errlen);
+void srv_shm_close(struct ivsh_server *srv);
+
+/* server_client.c */
+void srv_accept(struct ivsh_server *srv);
+void srv_client_event(struct ivsh_server *srv, struct client *c,
+		      uint32_t events);
+void srv_client_kill(struct ivsh_server *srv, struct client *c,
+		     uint64_t *counter, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void srv_settle(struct ivsh_server *srv);
+void srv_check_stalls(struct ivsh_server *srv);
+void srv_client_free(struct client *c);
+
+/* server_core.c */
+uint64_t srv_now_ms(void);
+void srv_update_timer(struct ivsh_server *srv);
+
+#endif /* IVSH_SERVER_PRIVATE_H */

@@ -1,0 +1,306 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Helpers for the net_ivshmem integration tests: run Debian's unmodified
+dpdk-testpmd (and ivsh-server / ivsh-testpmd) as child processes, feed
+testpmd's interactive prompt from a pipe, and parse what it prints.
+
+Every child is started in its own process group and killed when the test
+ends, whatever happens."""
+
+import argparse
+import atexit
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+PMD_DIR = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0"
+_children = []
+_logs = []  # (name, path) of every child's output, shown on failure
+_cleanups = []  # run at exit, after every child is dead
+
+
+def skip(reason):
+    print("SKIP: " + reason, flush=True)
+    sys.exit(SKIP)
+
+
+def fail(reason):
+    print("FAIL: " + reason, flush=True)
+    for name, path in _logs:
+        try:
+            with open(path, errors="replace") as f:
+                lines = f.read().splitlines()[-25:]
+        except OSError:
+            continue
+        print("---- last lines of %s ----" % name)
+        print("\n".join(lines))
+    sys.exit(1)
+
+
+def check(cond, what):
+    """Assert @cond, printing what was checked either way."""
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        sys.exit(1)
+
+
+def _kill_all():
+    for p in _children:
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+    while _cleanups:
+        _cleanups.pop()()
+
+
+atexit.register(_kill_all)
+for _sig in (signal.SIGTERM, signal.SIGINT):
+    signal.signal(_sig, lambda s, f: sys.exit(1))
+
+
+def parse_args(description):
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--plugin", default="", help="librte_net_ivshmem.so")
+    ap.add_argument("--server", default="", help="ivsh-server binary")
+    ap.add_argument("--ivsh-testpmd", default="", help="ivsh-testpmd binary")
+    ap.add_argument("--app", default="", help="rxintr_app binary")
+    ap.add_argument("--skip-reason", default="",
+                    help="why the plugin was not built")
+    return ap.parse_args()
+
+
+def require(args, server=True, ivsh_testpmd=False):
+    """Exit 77 with a reason when something the test needs is missing."""
+    if not args.plugin:
+        skip("net_ivshmem plugin not built: " + (args.skip_reason or "?"))
+    if not os.path.isfile(args.plugin):
+        skip("net_ivshmem plugin not built yet: " + args.plugin)
+    if shutil.which("dpdk-testpmd") is None:
+        skip("dpdk-testpmd not found (apt-get install dpdk)")
+    if os.path.exists(os.path.join(PMD_DIR, "librte_net_ivshmem.so")):
+        skip("an installed librte_net_ivshmem.so in " + PMD_DIR +
+             " would be loaded twice with -d; remove it to test the build")
+    if server and not os.access(args.server or "/nonexistent", os.X_OK):
+        skip("ivsh-server not built: " + (args.server or "?"))
+    if ivsh_testpmd and not os.access(args.ivsh_testpmd or "/nonexistent",
+                                      os.X_OK):
+        skip("ivsh-testpmd not built: " + (args.ivsh_testpmd or "?"))
+
+
+class Workdir:
+    """A private directory for sockets and logs, removed at exit unless
+    the test failed (then its logs are printed)."""
+
+    def __init__(self, tag):
+        self.path = tempfile.mkdtemp(prefix="ivsh-dpdk-%s-%d-" %
+                                     (tag, os.getpid()))
+        _cleanups.append(self._cleanup)
+
+    def file(self, name):
+        return os.path.join(self.path, name)
+
+    def _cleanup(self):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def spawn(argv, log_path, stdin=None, env=None):
+    log = open(log_path, "w")
+    p = subprocess.Popen(argv, stdin=stdin, stdout=log,
+                         stderr=subprocess.STDOUT, start_new_session=True,
+                         env=env, text=True)
+    log.close()
+    _children.append(p)
+    _logs.append((os.path.basename(log_path), log_path))
+    return p
+
+
+def wait_for(pred, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.05)
+    fail("timed out after %.0f s waiting for %s" % (timeout, what))
+
+
+class Server:
+    """ivsh-server in the foreground on a private socket."""
+
+    def __init__(self, binary, wd, size="16M", vectors=2):
+        self.sock = wd.file("ivshmem.sock")
+        self.log = wd.file("server.log")
+        self.proc = spawn([binary, "-F", "-S", self.sock, "-l", size,
+                           "-n", str(vectors)], self.log)
+        wait_for(lambda: os.path.exists(self.sock) or
+                 self.proc.poll() is not None, 10, "ivsh-server's socket")
+        if self.proc.poll() is not None:
+            fail("ivsh-server exited: " + open(self.log).read().strip())
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+class TestPmd:
+    """One dpdk-testpmd driven through its interactive prompt."""
+
+    _instances = 0
+
+    def __init__(self, plugin, vdev, wd, name, lcores="0,1", main_lcore=0,
+                 extra=()):
+        TestPmd._instances += 1
+        self.name = name
+        self.log = wd.file(name + ".log")
+        prefix = "ivsh%d_%s" % (os.getpid(), name)
+        # The EAL leaves its runtime folder behind; remove it at exit.
+        _cleanups.append(lambda: shutil.rmtree("/var/run/dpdk/" + prefix,
+                                               ignore_errors=True))
+        # Line-buffered stdout: its output goes to a file we poll.
+        argv = ["stdbuf", "-oL", "dpdk-testpmd", "-l", lcores, "--main-lcore",
+                str(main_lcore), "--no-huge", "-m", "512", "--no-pci",
+                "--file-prefix", prefix,
+                "-d", plugin, "--vdev", vdev, "--", "-i",
+                "--total-num-mbufs=8192", "--disable-link-check"]
+        argv += list(extra)
+        self.proc = spawn(argv, self.log, stdin=subprocess.PIPE)
+        self._infos = 0  # 'show port info' outputs requested so far
+
+    def output(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+    def send(self, *cmds):
+        for c in cmds:
+            self.proc.stdin.write(c + "\n")
+        self.proc.stdin.flush()
+
+    def wait_output(self, pattern, timeout, what, count=1):
+        rx = re.compile(pattern)
+
+        def seen():
+            if self.proc.poll() is not None:
+                fail("%s exited early (code %s):\n%s" %
+                     (self.name, self.proc.returncode, self.tail()))
+            return len(rx.findall(self.output())) >= count
+        wait_for(seen, timeout, "%s: %s" % (self.name, what))
+
+    def wait_prompt(self, timeout=20):
+        self.wait_output(r"testpmd> ", timeout, "the testpmd prompt")
+
+    def wait_link(self, state, timeout=10):
+        """Poll 'show port info 0' until the link is @state."""
+        deadline = time.monotonic() + timeout
+        asked = 0
+        while time.monotonic() < deadline:
+            asked += 1
+            self.send("show port info 0")
+            self.wait_output(r"Link status:\s*\w+", 5, "port info",
+                             count=self._infos + asked)
+            if link_status(self.output()) == state:
+                self._infos += asked
+                return
+            time.sleep(0.1)
+        fail("%s: link not %s after %d s" % (self.name, state, timeout))
+
+    def link_events(self):
+        return len(re.findall(r"Port 0: link state change event",
+                              self.output()))
+
+    def quit(self, timeout=15):
+        if self.proc.poll() is None:
+            try:
+                self.send("quit")
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+                fail("%s did not quit in %d s" % (self.name, timeout))
+        return self.output()
+
+    def tail(self, n=40):
+        return "\n".join(self.output().splitlines()[-n:])
+
+
+def _section(text, title):
+    """Text of the last block whose header line contains @title."""
+    i = text.rfind(title)
+    if i < 0:
+        return ""
+    return text[i:]
+
+
+def fwd_stats(text):
+    """RX/TX packets of port 0 from the forward statistics 'stop' prints."""
+    sec = _section(text, "Forward statistics for port 0")
+    rx = re.search(r"RX-packets:\s*(\d+)", sec)
+    tx = re.search(r"TX-packets:\s*(\d+)", sec)
+    if not rx or not tx:
+        fail("no forward statistics in testpmd output")
+    return int(rx.group(1)), int(tx.group(1))
+
+
+def port_stats(text):
+    """'show port stats 0' -> dict of the counters it prints."""
+    sec = _section(text, "NIC statistics for port 0")
+    if not sec:
+        fail("no 'show port stats' output")
+    out = {}
+    for key in ("RX-packets", "RX-missed", "RX-bytes", "RX-errors",
+                "RX-nombuf", "TX-packets", "TX-errors", "TX-bytes"):
+        m = re.search(re.escape(key) + r":\s*(\d+)", sec)
+        if m:
+            out[key] = int(m.group(1))
+    return out
+
+
+def xstats(text):
+    """'show port xstats 0' -> dict name -> value."""
+    sec = _section(text, "NIC extended statistics for port 0")
+    if not sec:
+        fail("no 'show port xstats' output")
+    out = {}
+    for line in sec.splitlines()[1:]:
+        m = re.match(r"^([A-Za-z0-9_]+):\s+(\d+)$", line.strip())
+        if m:
+            out[m.group(1)] = int(m.group(2))
+        elif out and line.strip() and not line.startswith(" "):
+            break
+    return out
+
+
+def link_status(text):
+    sec = _section(text, "Infos for port 0")
+    m = re.search(r"Link status:\s*(\w+)", sec)
+    return m.group(1) if m else "?"
+
+
+def run_ivsh_testpmd(binary, device, peer, engine, wd, name, extra=()):
+    argv = [binary, "--device", device, "--peer", str(peer),
+            "--engine", engine, "--json"] + list(extra)
+    return spawn(argv, wd.file(name + ".log"))
+
+
+def ivsh_json(wd, name):
+    with open(wd.file(name + ".log"), errors="replace") as f:
+        for line in reversed(f.read().splitlines()):
+            if line.startswith("{"):
+                return json.loads(line)
+    fail("%s printed no JSON summary" % name)

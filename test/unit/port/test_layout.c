@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Layout v1: sizes, master initialisation, attach checks, inspection. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "ivsh_layout.h"
+#include "layout_v1.h"
+#include "port_fixture.h"
+
+static void test_sizes(void **state)
+{
+	(void)state;
+	struct ivsh_layout_params p = { 2, 1, 512, 2048 };
+	struct ivsh_layout_info li;
+	const char *why;
+
+	assert_int_equal(ivsh_layout_compute(&p, &li), 0);
+	assert_int_equal(li.channels_off, 4096);
+	assert_int_equal(li.slots_off, 384 + 512 * 8);
+	assert_int_equal(li.channel_size % 4096, 0);
+	assert_true(li.channel_size >= 384 + 512 * 8 + 512 * 2048);
+	assert_int_equal(li.nb_channels, 2);
+	assert_true(li.layout_size <= 4u << 20);
+	/* Channel order: (src, dst, q), self excluded. */
+	p = (struct ivsh_layout_params){ 4, 2, 64, 64 };
+	ivsh_layout_compute(&p, &li);
+	assert_int_equal(ivsh_layout_channel_off(&li, 0, 1, 0), li.channels_off);
+	assert_int_equal(ivsh_layout_channel_off(&li, 0, 1, 1),
+			 li.channels_off + li.channel_size);
+	assert_int_equal(ivsh_layout_channel_off(&li, 1, 0, 0),
+			 li.channels_off + 6 * li.channel_size);
+	assert_int_equal(ivsh_layout_channel_off(&li, 3, 2, 1),
+			 li.channels_off + 23 * li.channel_size);
+	assert_int_equal(ivsh_layout_channel_off(&li, 2, 2, 0), 0);
+	assert_int_equal(ivsh_layout_channel_off(&li, 4, 0, 0), 0);
+	assert_int_equal(ivsh_layout_channel_off(&li, 0, 1, 2), 0);
+	/* Bad parameters. */
+	p = (struct ivsh_layout_params){ 1, 1, 512, 2048 };
+	assert_int_equal(ivsh_layout_params_check(&p, &why), -EINVAL);
+	assert_non_null(strstr(why, "max_peers"));
+	p = (struct ivsh_layout_params){ 2, 1, 500, 2048 };
+	assert_int_equal(ivsh_layout_size(&p), 0);
+	p = (struct ivsh_layout_params){ 2, 1, 512, 100 };
+	assert_int_equal(ivsh_layout_params_check(&p, &why), -EINVAL);
+	assert_non_null(strstr(why, "slot_size"));
+	p = (struct ivsh_layout_params){ 2, 0, 512, 128 };
+	assert_int_equal(ivsh_layout_params_check(&p, NULL), -EINVAL);
+}
+
+static void test_too_small(void **state)
+{
+	(void)state;
+	struct pair pr = { 0 };
+	struct ivsh_port_conf c = { .peer = 1, .ring_size = 1024 };
+	struct ivsh_port *port;
+
+	pair_path(&pr, "small");
+	assert_int_equal(pair_open_dev(&pr, 0, "64K"), 0);
+	assert_int_equal(ivsh_port_open(&port, pr.dev[0], &c), -ENOSPC);
+	assert_non_null(strstr(ivsh_port_last_error(), "needs"));
+	assert_non_null(strstr(ivsh_port_last_error(), "65536"));
+	/* Defaults are lowered to fit: ring 64 x 2048 x 2 channels doesn't,
+	 * smaller slots do. */
+	c.ring_size = 0;
+	assert_int_equal(ivsh_port_open(&port, pr.dev[0], &c), -ENOSPC);
+	c.slot_size = 256;
+	assert_int_equal(ivsh_port_open(&port, pr.dev[0], &c), 0);
+	assert_int_equal(ivsh_port_ring_size(port), 64);
+	ivsh_port_close(port);
+	/* Explicit max_peers is never lowered. */
+	c.max_peers = 16;
+	c.slot_size = 0;
+	assert_int_equal(ivsh_port_open(&port, pr.dev[0], &c), -ENOSPC);
+	pair_close(&pr);
+}
+
+static void test_master_timeout(void **state)
+{
+	(void)state;
+	struct pair pr = { 0 };
+	struct ivsh_port_conf c = { .peer = 0, .timeout_ms = 150 };
+	struct ivsh_port *port;
+	struct timespec t0, t1;
+
+	pair_path(&pr, "tmo");
+	assert_int_equal(pair_open_dev(&pr, 1, "1M"), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ivsh_port_open(&port, pr.dev[1], &c), -ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		  (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 140 && ms < 2000);
+	assert_non_null(strstr(ivsh_port_last_error(), "timed out"));
+	pair_close(&pr);
+}
+
+/* Master initialises; @p corrupt changes the header; peer 1 attaches. */
+static int attach_after(void (*corrupt)(struct lay_hdr *), const char **err)
+{
+	struct pair pr = { 0 };
+	struct ivsh_port_conf c = { .peer = 1, .timeout_ms = 100 };
+	struct ivsh_port *port;
+	int rc;
+
+	pair_path(&pr, "hdr");
+	assert_int_equal(pair_open_dev(&pr, 0, "1M"), 0);
+	assert_int_equal(pair_open_dev(&pr, 1, "1M"), 0);
+	assert_int_equal(ivsh_port_open(&pr.port[0], pr.dev[0], &c), 0);
+	corrupt(lay_hdr(ivsh_dev_shm(pr.dev[0])));
+	c.peer = 0;
+	rc = ivsh_port_open(&port, pr.dev[1], &c);
+	static char msg[256];
+	snprintf(msg, sizeof(msg), "%s", ivsh_port_last_error());
+	*err = msg;
+	if (rc == 0)
+		ivsh_port_close(port);
+	pair_close(&pr);
+	return rc;
+}
+
+static void no_change(struct lay_hdr *h) { (void)h; }
+static void bad_magic(struct lay_hdr *h) { h->magic = 0x12345678; }
+static void bad_version(struct lay_hdr *h) { h->version = 2; }
+static void bad_ring(struct lay_hdr *h) { h->ring_size = 1000; }
+static void bad_features(struct lay_hdr *h) { h->features = 4; }
+static void bad_offset(struct lay_hdr *h) { h->channel_size += 4096; }
+static void huge_layout(struct lay_hdr *h) { h->max_peers = 200; }
+static void bad_state(struct lay_hdr *h) { atomic_store(&h->state, 7); }
+static void initializing(struct lay_hdr *h) { atomic_store(&h->state, 1); }
+
+static void test_header_checks(void **state)
+{
+	(void)state;
+	const char *err;
+
+	assert_int_equal(attach_after(no_change, &err), 0);
+	assert_int_equal(attach_after(bad_magic, &err), -EPROTO);
+	assert_non_null(strstr(err, "magic"));
+	assert_int_equal(attach_after(bad_version, &err), -EPROTO);
+	assert_non_null(strstr(err, "version"));
+	assert_int_equal(attach_after(bad_ring, &err), -EPROTO);
+	assert_non_null(strstr(err, "ring_size"));
+	assert_int_equal(attach_after(bad_features, &err), -EPROTO);
+	assert_int_equal(attach_after(bad_offset, &err), -EPROTO);
+	assert_int_equal(attach_after(huge_layout, &err), -EPROTO);
+	assert_int_equal(attach_after(bad_state, &err), -EPROTO);
+	assert_int_equal(attach_after(initializing, &err), -ETIMEDOUT);
+}
+
+static void test_master_restart_and_reinit(void **state)
+{
+	(void)state;
+	struct pair pr;
+	struct ivsh_port_conf c = { .max_peers = 4, .ring_size = 64 };
+
+	assert_int_equal(pair_open(&pr, "mre", "4M", &c), 0);
+	pair_link(&pr);
+	uint32_t epoch = ivsh_port_layout(pr.port[1])->epoch;
+	/* Master restarts with the same parameters: layout kept. */
+	ivsh_port_close(pr.port[0]);
+	c.peer = 1;
+	assert_int_equal(ivsh_port_open(&pr.port[0], pr.dev[0], &c), 0);
+	assert_int_equal(ivsh_port_layout(pr.port[0])->epoch, epoch);
+	pair_link(&pr);
+	assert_int_equal(ivsh_port_link_status(pr.port[1]), 1);
+	/* Different parameters: re-initialised; the old peer loses it. */
+	ivsh_port_close(pr.port[0]);
+	c.ring_size = 128;
+	assert_int_equal(ivsh_port_open(&pr.port[0], pr.dev[0], &c), 0);
+	assert_int_equal(ivsh_port_layout(pr.port[0])->epoch, epoch + 1);
+	assert_int_equal(ivsh_port_link_update(pr.port[1]), 0);
+	assert_int_equal(port_xstat(pr.port[1], "layout_lost"), 1);
+
+	/* Inspection. */
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_int_equal(ivsh_layout_describe(ivsh_dev_shm(pr.dev[0]),
+					      ivsh_dev_shm_size(pr.dev[0]), f), 0);
+	fclose(f);
+	assert_non_null(strstr(text, "layout v1: state ready"));
+	assert_non_null(strstr(text, "ring_size 128"));
+	assert_non_null(strstr(text, "peer 0: up"));
+	free(text);
+	struct ivsh_layout_info li;
+	assert_int_equal(ivsh_layout_read_info(ivsh_dev_shm(pr.dev[0]),
+					       ivsh_dev_shm_size(pr.dev[0]),
+					       &li, NULL), 0);
+	assert_int_equal(li.p.max_peers, 4);
+	assert_int_equal(li.state, IVSH_LAYOUT_READY);
+	assert_int_equal(ivsh_layout_read_info(ivsh_dev_shm(pr.dev[0]), 100,
+					       &li, NULL), -EINVAL);
+	assert_int_equal(ivsh_layout_read_info(ivsh_dev_shm(pr.dev[0]), 8192,
+					       &li, NULL), -EPROTO);
+	pair_close(&pr);
+}
+
+static void test_id_out_of_range(void **state)
+{
+	(void)state;
+	struct pair pr = { 0 };
+	struct ivsh_port_conf c = { .peer = 0, .timeout_ms = 100 };
+	struct ivsh_port *port;
+	char name[256];
+	struct ivsh_dev *dev3;
+
+	pair_path(&pr, "id");
+	assert_int_equal(pair_open_dev(&pr, 0, "4M"), 0);
+	c.peer = 1;
+	c.max_peers = 2;
+	assert_int_equal(ivsh_port_open(&pr.port[0], pr.dev[0], &c), 0);
+	snprintf(name, sizeof(name), "shm:%s,id=3", pr.path);
+	assert_int_equal(ivsh_dev_open(&dev3, name, NULL), 0);
+	c.peer = 0;
+	assert_int_equal(ivsh_port_open(&port, dev3, &c), -EINVAL);
+	assert_non_null(strstr(ivsh_port_last_error(), "max_peers"));
+	ivsh_dev_close(dev3);
+	pair_close(&pr);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_too_small),
+		cmocka_unit_test(test_master_timeout),
+		cmocka_unit_test(test_header_checks),
+		cmocka_unit_test(test_master_restart_and_reinit),
+		cmocka_unit_test(test_id_out_of_range),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

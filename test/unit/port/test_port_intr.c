@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port Rx interrupts over the server: backend, with an in-process ivshmem
+ * server (lib/server) run by a helper thread: kick-flag protocol, doorbell
+ * suppression, rx_wait.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ivsh_dev.h"
+#include "ivsh_port.h"
+#include "ivsh_server.h"
+#include "port_fixture.h"
+
+struct env {
+	struct ivsh_server *srv;
+	pthread_t thr;
+	atomic_bool stop;
+	char sock[108];
+	struct ivsh_dev *dev[2];
+	struct ivsh_port *port[2];
+};
+
+static void *server_main(void *arg)
+{
+	struct env *e = arg;
+
+	while (!atomic_load(&e->stop))
+		ivsh_server_process(e->srv, 20);
+	return NULL;
+}
+
+static int setup(void **state)
+{
+	static struct env e;
+	struct ivsh_server_conf sc = { 0 };
+	char err[256], name[160];
+
+	memset(&e, 0, sizeof(e));
+	snprintf(e.sock, sizeof(e.sock), "/tmp/ivsh-utest-intr-%d.sock",
+		 (int)getpid());
+	sc.socket_path = e.sock;
+	sc.shm_size = 4u << 20;
+	sc.vectors = 2;
+	sc.shm_kind = IVSH_SERVER_SHM_MEMFD;
+	if (ivsh_server_create(&e.srv, &sc, err, sizeof(err)) < 0) {
+		print_message("skip: cannot create a server: %s\n", err);
+		return -1;
+	}
+	pthread_create(&e.thr, NULL, server_main, &e);
+	for (int i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "server:%s", e.sock);
+		if (ivsh_dev_open(&e.dev[i], name, NULL) < 0) {
+			print_message("server: open failed: %s\n",
+				      ivsh_dev_last_error());
+			return -1;
+		}
+	}
+	/* The first client is the master (ID 0). */
+	assert_int_equal(ivsh_dev_id(e.dev[0]), 0);
+	assert_int_equal(ivsh_dev_id(e.dev[1]), 1);
+	struct ivsh_port_conf c = { .intr = true, .max_peers = 2 };
+	for (int i = 0; i < 2; i++) {
+		c.peer = (uint16_t)!i;
+		if (ivsh_port_open(&e.port[i], e.dev[i], &c) < 0) {
+			print_message("port open: %s\n", ivsh_port_last_error());
+			return -1;
+		}
+	}
+	for (int k = 0; k < 200; k++) {
+		/* Let the server deliver connect notices, then link up. */
+		ivsh_dev_process_events(e.dev[0]);
+		ivsh_dev_process_events(e.dev[1]);
+		if (ivsh_port_link_update(e.port[0]) &&
+		    ivsh_port_link_update(e.port[1]) &&
+		    ivsh_dev_peer_vectors(e.dev[0], 1) > 0 &&
+		    ivsh_dev_peer_vectors(e.dev[1], 0) > 0)
+			break;
+		usleep(1000);
+	}
+	*state = &e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+
+	if (e == NULL)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		ivsh_port_close(e->port[i]);
+		ivsh_dev_close(e->dev[i]);
+	}
+	atomic_store(&e->stop, true);
+	pthread_join(e->thr, NULL);
+	ivsh_server_destroy(e->srv);
+	return 0;
+}
+
+static void send1(struct ivsh_port *p)
+{
+	uint8_t b[64] = { 1 };
+	struct ivsh_pkt pk = { b, 64 };
+
+	assert_int_equal(ivsh_port_tx_burst(p, 0, &pk, 1), 1);
+}
+
+static uint32_t drain(struct ivsh_port *p)
+{
+	uint8_t b[64];
+	struct ivsh_pkt pk = { b, 64 };
+	uint32_t n = 0;
+
+	while (ivsh_port_rx_burst(p, 0, &pk, 1) == 1) {
+		n++;
+		pk.len = 64;
+	}
+	return n;
+}
+
+static void test_kick_protocol(void **state)
+{
+	struct env *e = *state;
+	int fd = ivsh_port_rx_intr_fd(e->port[1], 0);
+
+	assert_true(fd >= 0);
+	/* Nobody asked: sending costs no doorbell. */
+	send1(e->port[0]);
+	assert_int_equal(port_xstat(e->port[0], "tx_doorbells"), 0);
+	/* Data waiting: enable says "don't sleep". */
+	assert_int_equal(ivsh_port_rx_intr_enable(e->port[1], 0), 1);
+	assert_int_equal(drain(e->port[1]), 1);
+	/* Empty: armed. The next burst rings exactly one doorbell. */
+	assert_int_equal(ivsh_port_rx_intr_enable(e->port[1], 0), 0);
+	send1(e->port[0]);
+	send1(e->port[0]);
+	send1(e->port[0]);
+	assert_int_equal(port_xstat(e->port[0], "tx_doorbells"), 1);
+	assert_int_equal(ivsh_dev_irq_wait(e->dev[1], 0, 2000), 1);
+	assert_int_equal(ivsh_port_rx_intr_disable(e->port[1], 0), 0);
+	assert_int_equal(drain(e->port[1]), 3);
+	/* Disarmed: no more doorbells. */
+	send1(e->port[0]);
+	assert_int_equal(port_xstat(e->port[0], "tx_doorbells"), 1);
+	assert_int_equal(drain(e->port[1]), 1);
+}
+
+struct delayed {
+	struct ivsh_port *port;
+	int delay_ms;
+};
+
+static void *send_later(void *arg)
+{
+	struct delayed *d = arg;
+	uint8_t b[64] = { 2 };
+	struct ivsh_pkt pk = { b, 64 };
+
+	usleep((useconds_t)d->delay_ms * 1000);
+	ivsh_port_tx_burst(d->port, 0, &pk, 1);
+	return NULL;
+}
+
+static void test_rx_wait(void **state)
+{
+	struct env *e = *state;
+	pthread_t t;
+	struct delayed d = { e->port[0], 150 };
+
+	/* Nothing comes: timeout. */
+	assert_int_equal(ivsh_port_rx_wait(e->port[1], 0, 50), 0);
+	/* A frame arrives while we sleep: woken by the doorbell. */
+	pthread_create(&t, NULL, send_later, &d);
+	assert_int_equal(ivsh_port_rx_wait(e->port[1], 0, 3000), 1);
+	pthread_join(t, NULL);
+	assert_int_equal(drain(e->port[1]), 1);
+	assert_true(port_xstat(e->port[1], "rx_intr_wakeups") >= 1);
+	/* Already waiting: returns at once. */
+	send1(e->port[0]);
+	assert_int_equal(ivsh_port_rx_wait(e->port[1], 0, 0), 1);
+	assert_int_equal(drain(e->port[1]), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kick_protocol),
+		cmocka_unit_test(test_rx_wait),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
