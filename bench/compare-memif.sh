@@ -52,7 +52,7 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
-	rm -rf "$WORK"
+	rm -rf "$WORK" "/var/run/dpdk/ivsh-bench-rx-$$" "/var/run/dpdk/ivsh-bench-tx-$$"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -11,9 +11,14 @@ uint16_t tp_rx(struct testpmd *tp, struct tp_queue *q)
 	for (uint16_t i = 0; i < tp->conf.burst; i++)
 		q->rx[i].len = IVSH_PORT_MAX_FRAME;
 	n = ivsh_port_rx_burst(tp->port, q->id, q->rx, tp->conf.burst);
+	if (n == 0)
+		return 0;
 	q->rx_packets += n;
 	for (uint16_t i = 0; i < n; i++)
 		q->rx_bytes += q->rx[i].len;
+	if (tp->first_rx_tsc == 0)
+		tp->first_rx_tsc = tp->now_tsc;
+	tp->last_rx_tsc = tp->now_tsc;
 	return n;
 }
 

@@ -92,13 +92,21 @@ void stats_final(struct testpmd *tp, uint64_t elapsed_ns)
 	uint64_t lost = stats_lost(tp);
 
 	tp_totals(tp, &t);
+	/* receive rates over the time frames actually arrived (a receiver
+	 * usually starts before its sender); at least one loop period */
+	double rx_secs = secs;
+
+	if (tp->last_rx_tsc > tp->first_rx_tsc)
+		rx_secs = (double)tsc_to_ns(tp->last_rx_tsc - tp->first_rx_tsc) / 1e9;
 	if (rss_measure(ivsh_dev_shm(tp->dev), ivsh_dev_shm_size(tp->dev), &ri))
 		ri = (struct rss_info){ 0 };
 
 	fprintf(out, "---- ivsh-testpmd %s: %.3f s ----\n",
 		tp->conf.engine->name, secs);
-	fprintf(out, "  rx %" PRIu64 " pkts %" PRIu64 " bytes (%.3f Mpps)\n",
-		t.rx_packets, t.rx_bytes, rate(t.rx_packets, secs) / 1e6);
+	fprintf(out, "  rx %" PRIu64 " pkts %" PRIu64 " bytes (%.3f Mpps over"
+		" %.3f s of arrivals)\n",
+		t.rx_packets, t.rx_bytes, rate(t.rx_packets, rx_secs) / 1e6,
+		rx_secs);
 	fprintf(out, "  tx %" PRIu64 " pkts %" PRIu64 " bytes (%.3f Mpps)\n",
 		t.tx_packets, t.tx_bytes, rate(t.tx_packets, secs) / 1e6);
 	fprintf(out, "  lost %" PRIu64 " reordered %" PRIu64 " duplicated %"
@@ -127,7 +135,7 @@ void stats_final(struct testpmd *tp, uint64_t elapsed_ns)
 	if (!tp->conf.json)
 		return;
 	printf("{\"engine\":\"%s\",\"mode\":\"%s\",\"pkt_len\":%u,\"burst\":%u,"
-	       "\"queues\":%u,\"duration_s\":%.6f,"
+	       "\"queues\":%u,\"duration_s\":%.6f,\"rx_active_s\":%.6f,"
 	       "\"tx_packets\":%" PRIu64 ",\"rx_packets\":%" PRIu64 ","
 	       "\"tx_bytes\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ","
 	       "\"tx_pps\":%.1f,\"rx_pps\":%.1f,\"tx_gbps\":%.4f,\"rx_gbps\":%.4f,"
@@ -138,10 +146,11 @@ void stats_final(struct testpmd *tp, uint64_t elapsed_ns)
 	       "\"link_changes\":%" PRIu64 ",\"rss_kib\":%" PRIu64 ","
 	       "\"shm_rss_kib\":%" PRIu64 ",\"private_rss_kib\":%" PRIu64,
 	       tp->conf.engine->name, tp->conf.intr ? "intr" : "poll",
-	       tp->conf.pkt_len, tp->conf.burst, tp->conf.queues, secs,
+	       tp->conf.pkt_len, tp->conf.burst, tp->conf.queues, secs, rx_secs,
 	       t.tx_packets, t.rx_packets, t.tx_bytes, t.rx_bytes,
-	       rate(t.tx_packets, secs), rate(t.rx_packets, secs),
-	       rate(t.tx_bytes, secs) * 8 / 1e9, rate(t.rx_bytes, secs) * 8 / 1e9,
+	       rate(t.tx_packets, secs), rate(t.rx_packets, rx_secs),
+	       rate(t.tx_bytes, secs) * 8 / 1e9,
+	       rate(t.rx_bytes, rx_secs) * 8 / 1e9,
 	       lost, tp->seq.reordered, tp->seq.duplicated, tp->corrupted,
 	       tp->seq.stale, t.fwd_dropped, t.port_ring_full, t.port_rx_errors,
 	       tp->link_changes, ri.vm_rss_kib, ri.shm_rss_kib, ri.private_kib);

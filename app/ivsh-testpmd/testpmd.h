@@ -103,6 +103,8 @@ struct testpmd {
 	uint64_t live_tsc;
 
 	uint64_t start_tsc;       /* traffic start (after --wait-link) */
+	uint64_t first_rx_tsc;    /* loop time of the first / last burst */
+	uint64_t last_rx_tsc;     /* that received anything (0: none) */
 	uint64_t now_tsc;         /* refreshed once per loop iteration */
 };
 

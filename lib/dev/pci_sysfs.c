@@ -261,6 +261,6 @@ void ivsh_pci_bind_hint(const char *bdf, const char *driver, char *buf,
 			size_t len)
 {
 	snprintf(buf, len,
-		 "bind it with: ivsh-bind --driver %s %s (or: modprobe %s; echo %s > /sys/bus/pci/devices/%s/driver_override; echo %s > /sys/bus/pci/drivers_probe)",
-		 driver, bdf, driver, driver, bdf, bdf);
+		 "bind it with: ivsh-bind --driver %s %s (or: echo %s > /sys/bus/pci/devices/%s/driver_override; echo %s > /sys/bus/pci/drivers_probe)",
+		 driver, bdf, driver, bdf, bdf);
 }

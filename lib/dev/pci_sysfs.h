@@ -98,8 +98,8 @@ unsigned int ivsh_pci_find_cap(const uint8_t *cfg, size_t len,
 
 /**
  * The command that binds @p bdf to @p driver, for error messages:
- * "ivsh-bind --driver DRIVER BDF (or: echo DRIVER > .../driver_override;
- * echo BDF > /sys/bus/pci/drivers_probe)".
+ * "bind it with: ivsh-bind --driver DRIVER BDF (or: echo DRIVER >
+ * .../driver_override; echo BDF > /sys/bus/pci/drivers_probe)".
  */
 void ivsh_pci_bind_hint(const char *bdf, const char *driver, char *buf,
 			size_t len);

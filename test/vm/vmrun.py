@@ -319,7 +319,7 @@ class Run:
         return p
 
     def start_server(self, vectors=2, size="4M"):
-        if self.args.py_server:
+        if getattr(self.args, "py_server", False):
             cmd = [sys.executable, os.path.abspath(__file__), "--build",
                    self.build, "--serve", self.sock, "4194304",
                    str(vectors)]
@@ -586,6 +586,67 @@ def sc_host_guest(r):
              rep[-1].get("irqs", 0) >= ROUNDS, "host peer failed")
 
 
+CHECKS = r"""
+fails=0
+bad() { echo "CHECK FAILED: $*"; fails=$((fails+1)); }
+must_fail() {
+	pat=$1; shift
+	out=$("$CHK" --open-only --device "$@" 2>&1); rc=$?
+	echo "open $* -> $rc: $out"
+	[ $rc -ne 0 ] || bad "opened: $*"
+	echo "$out" | grep -qF -- "$pat" || bad "no '$pat' in: $out"
+}
+must_open() {
+	pat=$1; shift
+	out=$("$CHK" --open-only --device "$@" 2>&1); rc=$?
+	echo "open $* -> $rc: $out"
+	[ $rc -eq 0 ] || bad "failed: $*"
+	echo "$out" | grep -qF -- "$pat" || bad "no '$pat' in: $out"
+}
+"$BIND" --list | grep -q "^$BDF driver=none" || bad "list: $("$BIND" --list)"
+must_fail "not bound to any driver; bind it with: ivsh-bind --driver vfio-pci $BDF" vfio:$BDF
+must_fail "ivsh-bind --driver vfio-pci $BDF" pci:$BDF
+must_fail "no such PCI device" vfio:0000:05:00.0
+must_fail "not an ivshmem device" uio:0000:00:1f.0
+must_fail "not a PCI address" vfio:nonsense
+"$BIND" --driver uio_pci_generic "$BDF" || bad "bind uio"
+"$BIND" --list
+must_open '"backend":"uio","id":0' pci:$BDF
+must_open '"irq_mode":"none","vectors":0' uio:$BDF
+must_fail "cannot deliver MSI-X" uio:$BDF,irq=msix
+must_fail "the device has MSI-X" uio:$BDF,irq=intx-poll
+must_fail "bound to uio_pci_generic, not vfio-pci" vfio:$BDF
+"$BIND" --driver vfio-pci "$BDF" || bad "rebind vfio"
+must_open '"backend":"vfio"' pci:$BDF
+must_open '"irq_mode":"msix","vectors":2' vfio:$BDF --self-ring
+must_open '"irq_mode":"msix","vectors":1' vfio:$BDF,vectors=1 --self-ring
+must_fail "only 2 MSI-X vectors" vfio:$BDF,vectors=3
+must_fail "the device has MSI-X" vfio:$BDF,irq=intx
+must_open '"irq_mode":"none","vectors":0' vfio:$BDF,irq=none
+"$CHK" --open-only --hold-ms 30000 --device vfio:$BDF >/dev/null 2>&1 &
+H=$!
+sleep 4
+must_fail "busy" vfio:$BDF
+kill -9 $H
+wait $H
+# A process killed while it held the device leaves it usable.
+must_open '"irq_mode":"msix","vectors":2' vfio:$BDF --self-ring
+"$BIND" --unbind "$BDF" || bad "unbind"
+"$BIND" --list | grep -q "^$BDF driver=none" || bad "after unbind: $("$BIND" --list)"
+echo "checks failed: $fails"
+exit $fails
+"""
+
+
+def sc_guest_checks(r):
+    """Binding, device strings, error messages, busy and crash recovery."""
+    r.start_server(vectors=2)
+    g0 = r.boot(0, CHECKS)
+    res = r.wait_guests({0: g0}, 150)
+    r.show(0)
+    r.expect(res[0] == 0, f"{res[0]} checks failed")
+
+
 # ---- ivsh-testpmd scenarios --------------------------------------------------
 
 FRAMES = 20000
@@ -787,6 +848,7 @@ SCENARIOS = {
     "poll-uio": sc_poll_uio,
     "plain": sc_plain,
     "host-guest": sc_host_guest,
+    "guest-checks": sc_guest_checks,
     "pmd-vfio-intr": sc_pmd_vfio_intr,
     "pmd-uio-poll": sc_pmd_uio_poll,
     "pmd-plain": sc_pmd_plain,

@@ -6,6 +6,7 @@
  *   bench_port [-s FRAME_BYTES] [-t SECONDS] [-b BURST] [-z] [-r RING] [-S SLOT]
  *   -z  zero-copy calls instead of the copying bursts
  *   -r, -S  layout ring size and slot size (default: the port defaults)
+ *   -p  two processes (fork) instead of two threads
  *   -1  one thread alternating tx and rx bursts: CPU cost per frame of
  *       the code path alone (no cross-core traffic; robust on a busy
  *       machine since it counts the thread's own CPU time)
@@ -19,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "ivsh_dev.h"
 #include "ivsh_port.h"
@@ -29,6 +32,7 @@ struct bench {
 	uint16_t burst;
 	bool zc;
 	bool single;
+	bool procs;
 	double seconds;
 	atomic_bool stop;
 	pthread_barrier_t go;
@@ -201,10 +205,11 @@ int main(int argc, char **argv)
 		{ "ring", required_argument, NULL, 'r' },
 		{ "slot", required_argument, NULL, 'S' },
 		{ "single", no_argument, NULL, '1' },
+		{ "processes", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	while ((c = getopt_long(argc, argv, "s:t:b:zr:S:1h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:t:b:zr:S:1ph", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': b.frame = (uint32_t)atoi(optarg); break;
 		case 't': b.seconds = atof(optarg); break;
@@ -213,8 +218,9 @@ int main(int argc, char **argv)
 		case 'r': ring = (uint32_t)atoi(optarg); break;
 		case 'S': slot = (uint32_t)atoi(optarg); break;
 		case '1': b.single = true; break;
+		case 'p': b.procs = true; break;
 		default:
-			printf("usage: %s [-s BYTES] [-t SECONDS] [-b BURST] [-z] [-r RING] [-S SLOT]\n",
+			printf("usage: %s [-s BYTES] [-t SECONDS] [-b BURST] [-z] [-r RING] [-S SLOT] [-1] [-p]\n",
 			       argv[0]);
 			return c == 'h' ? 0 : 1;
 		}
@@ -243,11 +249,31 @@ int main(int argc, char **argv)
 	unlink(path);
 	if (b.single)
 		return single_thread(&b, dev);
-	pthread_barrier_init(&b.go, NULL, 3);
+	/* Shared with the rx process in -p mode. */
+	struct bench *bp = mmap(NULL, sizeof(*bp), PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (bp == MAP_FAILED) {
+		perror("bench_port: mmap");
+		return 1;
+	}
+	*bp = b;
+	pthread_barrierattr_t ba;
+	pthread_barrierattr_init(&ba);
+	pthread_barrierattr_setpshared(&ba, PTHREAD_PROCESS_SHARED);
+	pthread_barrier_init(&bp->go, &ba, 3);
 	pthread_t t[2];
-	pthread_create(&t[0], NULL, tx_main, &b);
-	pthread_create(&t[1], NULL, rx_main, &b);
-	pthread_barrier_wait(&b.go);
+	pid_t child = -1;
+	pthread_create(&t[0], NULL, tx_main, bp);
+	if (bp->procs) {
+		child = fork();
+		if (child == 0) {
+			rx_main(bp);
+			_exit(0);
+		}
+	} else {
+		pthread_create(&t[1], NULL, rx_main, bp);
+	}
+	pthread_barrier_wait(&bp->go);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* The machine may be shared: also report the best 20 ms window,
@@ -255,11 +281,11 @@ int main(int argc, char **argv)
 	double best = 0;
 	uint64_t last = 0;
 	struct timespec tl = t0;
-	for (int w = 0; w < (int)(b.seconds * 50); w++) {
+	for (int w = 0; w < (int)(bp->seconds * 50); w++) {
 		usleep(20000);
 		struct timespec tn;
 		clock_gettime(CLOCK_MONOTONIC, &tn);
-		uint64_t cur = atomic_load_explicit(&b.rx, memory_order_relaxed);
+		uint64_t cur = atomic_load_explicit(&bp->rx, memory_order_relaxed);
 		double dt = (double)(tn.tv_sec - tl.tv_sec) +
 			    (double)(tn.tv_nsec - tl.tv_nsec) / 1e9;
 		if ((double)(cur - last) / dt > best)
@@ -267,17 +293,23 @@ int main(int argc, char **argv)
 		last = cur;
 		tl = tn;
 	}
-	atomic_store(&b.stop, true);
+	atomic_store(&bp->stop, true);
 	pthread_join(t[0], NULL);
-	pthread_join(t[1], NULL);
+	if (bp->procs)
+		waitpid(child, NULL, 0);
+	else
+		pthread_join(t[1], NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double sec = (double)(t1.tv_sec - t0.tv_sec) +
 		     (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	printf("%s %u B burst %u: rx %.2f Mpps (%.2f Gbit/s), best 20 ms "
+	uint64_t rx = atomic_load(&bp->rx);
+	printf("%s%s %u B burst %u: rx %.2f Mpps (%.2f Gbit/s), best 20 ms "
 	       "%.2f Mpps, tx %.2f Mpps, sequence errors %llu\n",
-	       b.zc ? "zero-copy" : "copy", b.frame, b.burst,
-	       (double)b.rx / sec / 1e6, (double)b.rx * b.frame * 8 / sec / 1e9,
-	       best / 1e6, (double)b.tx / sec / 1e6, (unsigned long long)b.bad);
+	       bp->zc ? "zero-copy" : "copy", bp->procs ? " 2-process" : "",
+	       bp->frame, bp->burst, (double)rx / sec / 1e6,
+	       (double)rx * bp->frame * 8 / sec / 1e9, best / 1e6,
+	       (double)bp->tx / sec / 1e6, (unsigned long long)bp->bad);
+	b.bad = bp->bad;
 	for (int i = 0; i < 2; i++) {
 		ivsh_port_close(b.port[i]);
 		ivsh_dev_close(dev[i]);

@@ -27,8 +27,9 @@ extern int ivshmem_logtype;
 	rte_log(RTE_LOG_ ## level, ivshmem_logtype, \
 		"net_ivshmem: " fmt "\n", ##__VA_ARGS__)
 
-/* How often the link alarm advances the heartbeat and re-reads the link. */
-#define IVSHMEM_LINK_PERIOD_US 1000
+/* How often the link alarm advances the heartbeat and re-reads the link:
+ * far inside the port's 1 s liveness window, cheap even in a slow guest. */
+#define IVSHMEM_LINK_PERIOD_US 10000
 /* Most segments one rx peek or tx reservation handles (a 9018-byte frame
  * over 64-byte slots needs 141). */
 #define IVSHMEM_BURST_SEGS 256
@@ -112,6 +113,7 @@ struct pmd_internals {
 	 * published through it). */
 	atomic_int link_up;
 	bool alarm_armed;
+	bool events_failed;    /* server notices failed: said once */
 	atomic_bool started;   /* read by the link alarm thread */
 	struct rte_intr_handle *intr_handle; /* rx queue interrupts */
 };

@@ -58,13 +58,18 @@ static void link_alarm(void *arg)
 {
 	struct rte_eth_dev *dev = arg;
 	struct pmd_internals *pi = dev->data->dev_private;
-	int up;
+	int up, ret;
 
 	if (!is_started(pi))
 		return;
 	/* Connect/disconnect notices of a server: they carry the doorbell
 	 * fds of peers that attach after us. -ENOTSUP on other backends. */
-	(void)ivsh_dev_process_events(pi->dev);
+	ret = ivsh_dev_process_events(pi->dev);
+	if (ret < 0 && ret != -ENOTSUP && !pi->events_failed) {
+		pi->events_failed = true;
+		IVSHMEM_LOG(NOTICE, "port %u: ivshmem server notices stopped (%s); known peers keep working",
+			    pi->port_id, strerror(-ret));
+	}
 	up = ivsh_port_link_update(pi->port);
 	link_set(dev, up > 0, true);
 	if (rte_eal_alarm_set(IVSHMEM_LINK_PERIOD_US, link_alarm, dev) != 0) {
