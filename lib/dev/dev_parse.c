@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dev_private.h"
+#include "ivsh_size.h"
 
 static const char *const irq_mode_names[] = {
 	[IVSH_IRQ_AUTO] = "auto",
@@ -56,37 +57,6 @@ static int parse_u64(const char *s, const char **end, uint64_t *out)
 	return 0;
 }
 
-int ivsh_dev_parse_size(const char *s, uint64_t *out)
-{
-	const char *end;
-	uint64_t v;
-	unsigned int shift = 0;
-
-	if (parse_u64(s, &end, &v) < 0)
-		return -EINVAL;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k': case 'K':
-		shift = 10;
-		break;
-	case 'm': case 'M':
-		shift = 20;
-		break;
-	case 'g': case 'G':
-		shift = 30;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (shift != 0 && end[1] != '\0')
-		return -EINVAL;
-	if (v > (UINT64_MAX >> shift))
-		return -EINVAL;
-	*out = v << shift;
-	return 0;
-}
-
 /* A decimal number within [min, max]. */
 static int parse_ranged(const char *s, uint64_t min, uint64_t max,
 			uint64_t *out)
@@ -117,7 +87,7 @@ static int apply_key(const char *key, const char *val,
 		}
 		opts->vectors = (unsigned int)v;
 	} else if (strcmp(key, "size") == 0) {
-		if (ivsh_dev_parse_size(val, &v) < 0 || v == 0) {
+		if (ivsh_parse_size(val, &v) < 0 || v == 0) {
 			ivsh_dev_set_error("size=%s: expected a non-zero byte count with optional k/M/G suffix",
 					   val);
 			return -EINVAL;

@@ -88,8 +88,6 @@ int ivsh_dev_parse_name(const char *name, struct ivsh_dev_opts *opts,
 			struct ivsh_dev_name *out);
 void ivsh_dev_name_free(struct ivsh_dev_name *n);
 
-/* "4096", "64k", "2M", "1G" (binary multiples) -> bytes; -EINVAL. */
-int ivsh_dev_parse_size(const char *s, uint64_t *out);
 /* "auto", "msix", "intx", "intx-poll", "none" -> mode; -EINVAL. */
 int ivsh_dev_parse_irq_mode(const char *s, enum ivsh_irq_mode *out);
 

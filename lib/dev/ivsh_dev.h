@@ -11,7 +11,7 @@
  *   shm:/dev/shm/NAME        plain shared memory file, no interrupts
  *
  * Keys after the argument override the matching ivsh_dev_opts fields:
- * id=N, vectors=N, size=BYTES (k/M/G suffixes), timeout=MS,
+ * id=N, vectors=N, size=BYTES (k/M/G/T suffixes), timeout=MS,
  * irq=auto|msix|intx|intx-poll|none.
  *
  * Registers follow the ivshmem spec exactly. On guest backends they are the

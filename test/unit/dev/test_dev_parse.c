@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "dev_private.h"
+#include "ivsh_size.h"
 #include "ivsh_dev.h"
 
 static void test_split(void **state)
@@ -57,26 +58,28 @@ static void test_sizes(void **state)
 	uint64_t v;
 
 	(void)state;
-	assert_int_equal(ivsh_dev_parse_size("4096", &v), 0);
+	assert_int_equal(ivsh_parse_size("4096", &v), 0);
 	assert_int_equal(v, 4096);
-	assert_int_equal(ivsh_dev_parse_size("64k", &v), 0);
+	assert_int_equal(ivsh_parse_size("64k", &v), 0);
 	assert_int_equal(v, 65536);
-	assert_int_equal(ivsh_dev_parse_size("64K", &v), 0);
+	assert_int_equal(ivsh_parse_size("64K", &v), 0);
 	assert_int_equal(v, 65536);
-	assert_int_equal(ivsh_dev_parse_size("2M", &v), 0);
+	assert_int_equal(ivsh_parse_size("2M", &v), 0);
 	assert_int_equal(v, 2u << 20);
-	assert_int_equal(ivsh_dev_parse_size("1G", &v), 0);
+	assert_int_equal(ivsh_parse_size("1G", &v), 0);
 	assert_int_equal(v, 1u << 30);
-	assert_int_equal(ivsh_dev_parse_size("", &v), -EINVAL);
-	assert_int_equal(ivsh_dev_parse_size("M", &v), -EINVAL);
-	assert_int_equal(ivsh_dev_parse_size("1MB", &v), -EINVAL);
-	assert_int_equal(ivsh_dev_parse_size("1T", &v), -EINVAL);
-	assert_int_equal(ivsh_dev_parse_size("-1", &v), -EINVAL);
-	assert_int_equal(ivsh_dev_parse_size(" 1", &v), -EINVAL);
-	assert_int_equal(ivsh_dev_parse_size("0x10", &v), -EINVAL);
-	assert_int_equal(ivsh_dev_parse_size("99999999999999999999", &v),
-			 -EINVAL);
-	assert_int_equal(ivsh_dev_parse_size("17179869184G", &v), -EINVAL);
+	assert_int_equal(ivsh_parse_size("", &v), -EINVAL);
+	assert_int_equal(ivsh_parse_size("M", &v), -EINVAL);
+	assert_int_equal(ivsh_parse_size("1MB", &v), -EINVAL);
+	assert_int_equal(ivsh_parse_size("1T", &v), 0);
+	assert_int_equal(v, 1ull << 40);
+	assert_int_equal(ivsh_parse_size("1X", &v), -EINVAL);
+	assert_int_equal(ivsh_parse_size("-1", &v), -EINVAL);
+	assert_int_equal(ivsh_parse_size(" 1", &v), -EINVAL);
+	assert_int_equal(ivsh_parse_size("0x10", &v), -EINVAL);
+	assert_int_equal(ivsh_parse_size("99999999999999999999", &v),
+			 -ERANGE);
+	assert_int_equal(ivsh_parse_size("17179869184G", &v), -ERANGE);
 }
 
 static void test_irq_names(void **state)
