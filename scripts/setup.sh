@@ -13,7 +13,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 packages=(
 	build-essential meson ninja-build pkg-config
 	libcmocka-dev libpciaccess-dev
-	dpdk libdpdk-dev dpkg-dev
+	dpdk dpdk-dev libdpdk-dev dpkg-dev
 	qemu-system-x86 busybox-static cpio kmod
 	iproute2 procps
 )
