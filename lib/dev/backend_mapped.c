@@ -21,26 +21,12 @@ struct mapped_priv {
 
 static uint32_t mapped_reg_read(struct ivsh_dev *dev, uint32_t off)
 {
-	struct mapped_priv *p = dev->priv;
-
-	if (off > IVSH_BAR0_SIZE - 4 || (off & 3) != 0)
-		return 0;
-	return p->regs[off / 4];
+	return ivsh_mmio_read32(((struct mapped_priv *)dev->priv)->regs, off);
 }
 
 static void mapped_reg_write(struct ivsh_dev *dev, uint32_t off, uint32_t val)
 {
-	struct mapped_priv *p = dev->priv;
-
-	if (off > IVSH_BAR0_SIZE - 4 || (off & 3) != 0)
-		return;
-	p->regs[off / 4] = val;
-}
-
-/* ivsh_guest_wait_position() reads through a context pointer. */
-static uint32_t position_read(void *ctx, uint32_t off)
-{
-	return mapped_reg_read(ctx, off);
+	ivsh_mmio_write32(((struct mapped_priv *)dev->priv)->regs, off, val);
 }
 
 static int mapped_doorbell(struct ivsh_dev *dev, uint16_t peer,
@@ -135,7 +121,6 @@ int ivsh_dev_open_mapped(struct ivsh_dev **devp,
 	struct ivsh_dev_opts o = { 0 };
 	struct mapped_priv *p;
 	struct ivsh_dev *dev;
-	int32_t pos;
 	int rc;
 
 	ivsh_dev_set_error("%s", "");
@@ -170,22 +155,8 @@ int ivsh_dev_open_mapped(struct ivsh_dev **devp,
 	dev->vectors = p->nfds;
 	dev->irq_mode = p->nfds > 0 ? IVSH_IRQ_MSIX : IVSH_IRQ_NONE;
 
-	/* BAR2 is only safe once IVPosition is non-negative (the spec). */
-	rc = ivsh_guest_wait_position(position_read, dev, o.timeout_ms, &pos);
-	if (rc == 0)
-		rc = ivsh_guest_apply_id(pos, &o, &dev->id);
+	rc = ivsh_guest_identify(dev, "mapped", m->name != NULL ? m->name : "BAR0", &o);
 	if (rc < 0) {
-		const char *name = m->name != NULL ? m->name : "mapped";
-
-		if (rc == -ETIMEDOUT)
-			ivsh_dev_set_error("%s: IVPosition stayed negative for %d ms (no ivshmem server?)",
-					   name, o.timeout_ms);
-		else if (rc == -EINVAL)
-			ivsh_dev_set_error("%s: id=%d conflicts with IVPosition %d assigned by the server",
-					   name, o.id, (int)pos);
-		else
-			ivsh_dev_set_error("%s: IVPosition %d is not a valid ID",
-					   name, (int)pos);
 		ivsh_dev_close(dev);
 		return rc;
 	}

@@ -180,23 +180,14 @@ static void pci_release(struct uio_priv *p)
 }
 #endif
 
-/* MMIO accessors: single volatile 32-bit accesses. */
 static uint32_t uio_reg_read(struct ivsh_dev *dev, uint32_t off)
 {
-	struct uio_priv *p = priv_of(dev);
-
-	if (off > IVSH_BAR0_SIZE - 4 || (off & 3) != 0)
-		return 0;
-	return p->regs[off / 4];
+	return ivsh_mmio_read32(priv_of(dev)->regs, off);
 }
 
 static void uio_reg_write(struct ivsh_dev *dev, uint32_t off, uint32_t val)
 {
-	struct uio_priv *p = priv_of(dev);
-
-	if (off > IVSH_BAR0_SIZE - 4 || (off & 3) != 0)
-		return;
-	p->regs[off / 4] = val;
+	ivsh_mmio_write32(priv_of(dev)->regs, off, val);
 }
 
 static uint32_t intx_read(void *ctx, uint32_t off)
@@ -258,6 +249,7 @@ static void read_caps(struct uio_priv *p, struct ivsh_guest_irq_caps *caps)
 	if (pos != 0 && pos + 3 < (unsigned int)n)
 		caps->msix_vectors = ((cfg[pos + 2] | cfg[pos + 3] << 8) &
 				      0x7ff) + 1;
+	/* "irq" is decimal; parsed as hex it is still non-zero iff set. */
 	(void)ivsh_pci_sysfs_read_hex(IVSH_SYSFS_ROOT, p->bdf, "irq", &irq);
 	caps->has_intx = n > IVSH_PCI_CFG_INT_PIN &&
 			 cfg[IVSH_PCI_CFG_INT_PIN] != 0 && irq != 0;
@@ -309,7 +301,6 @@ static int uio_open(struct ivsh_dev *dev, const char *arg,
 	struct uio_priv *p;
 	void *m;
 	size_t len;
-	int32_t pos;
 	int rc;
 
 	p = calloc(1, sizeof(*p));
@@ -327,22 +318,9 @@ static int uio_open(struct ivsh_dev *dev, const char *arg,
 		goto fail;
 	p->regs = m;
 	p->regs_len = len;
-	rc = ivsh_guest_wait_position(intx_read, dev, opts->timeout_ms, &pos);
-	if (rc < 0) {
-		ivsh_dev_set_error("uio:%s: IVPosition stayed negative for %d ms: the device has not received its shared memory from the ivshmem server (is the server running?)",
-				   p->bdf, opts->timeout_ms);
+	rc = ivsh_guest_identify(dev, "uio", p->bdf, opts);
+	if (rc < 0)
 		goto fail;
-	}
-	rc = ivsh_guest_apply_id(pos, opts, &dev->id);
-	if (rc < 0) {
-		if (rc == -ERANGE)
-			ivsh_dev_set_error("uio:%s: IVPosition %d is not a valid ID",
-					   p->bdf, (int)pos);
-		else
-			ivsh_dev_set_error("uio:%s: id=%d conflicts with IVPosition %d (the server assigned it; drop id=)",
-					   p->bdf, opts->id, (int)pos);
-		goto fail;
-	}
 	rc = map_bar(p, 2, 1, &m, &len);
 	if (rc < 0)
 		goto fail;

@@ -65,10 +65,10 @@ static uint32_t vfio_reg_read(struct ivsh_dev *dev, uint32_t off)
 	struct vfio_priv *p = priv_of(dev);
 	uint32_t v = 0;
 
+	if (p->regs != NULL)
+		return ivsh_mmio_read32(p->regs, off);
 	if (off > IVSH_BAR0_SIZE - 4 || (off & 3) != 0)
 		return 0;
-	if (p->regs != NULL)
-		return p->regs[off / 4];
 	if (pread(p->device, &v, 4, (off_t)(p->bar0_off + off)) != 4)
 		return UINT32_MAX;
 	return v;
@@ -78,12 +78,12 @@ static void vfio_reg_write(struct ivsh_dev *dev, uint32_t off, uint32_t val)
 {
 	struct vfio_priv *p = priv_of(dev);
 
-	if (off > IVSH_BAR0_SIZE - 4 || (off & 3) != 0)
-		return;
 	if (p->regs != NULL) {
-		p->regs[off / 4] = val;
+		ivsh_mmio_write32(p->regs, off, val);
 		return;
 	}
+	if (off > IVSH_BAR0_SIZE - 4 || (off & 3) != 0)
+		return;
 	(void)!pwrite(p->device, &val, 4, (off_t)(p->bar0_off + off));
 }
 
@@ -438,7 +438,6 @@ static int vfio_open(struct ivsh_dev *dev, const char *arg,
 		     const struct ivsh_dev_opts *opts)
 {
 	struct vfio_priv *p;
-	int32_t pos;
 	int rc;
 
 	p = calloc(1, sizeof(*p));
@@ -458,22 +457,9 @@ static int vfio_open(struct ivsh_dev *dev, const char *arg,
 	rc = map_registers(p);
 	if (rc < 0)
 		goto fail;
-	rc = ivsh_guest_wait_position(intx_read, dev, opts->timeout_ms, &pos);
-	if (rc < 0) {
-		ivsh_dev_set_error("vfio:%s: IVPosition stayed negative for %d ms: the device has not received its shared memory from the ivshmem server (is the server running?)",
-				   p->bdf, opts->timeout_ms);
+	rc = ivsh_guest_identify(dev, "vfio", p->bdf, opts);
+	if (rc < 0)
 		goto fail;
-	}
-	rc = ivsh_guest_apply_id(pos, opts, &dev->id);
-	if (rc < 0) {
-		if (rc == -ERANGE)
-			ivsh_dev_set_error("vfio:%s: IVPosition %d is not a valid ID",
-					   p->bdf, (int)pos);
-		else
-			ivsh_dev_set_error("vfio:%s: id=%d conflicts with IVPosition %d (the server assigned it; drop id=)",
-					   p->bdf, opts->id, (int)pos);
-		goto fail;
-	}
 	rc = map_shm(dev, p);
 	if (rc < 0)
 		goto fail;

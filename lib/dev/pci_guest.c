@@ -139,3 +139,33 @@ int ivsh_guest_apply_id(int32_t pos, const struct ivsh_dev_opts *opts,
 	*id = (uint16_t)pos;
 	return 0;
 }
+
+static uint32_t reg_read_ctx(void *ctx, uint32_t off)
+{
+	struct ivsh_dev *dev = ctx;
+
+	return dev->ops->reg_read(dev, off);
+}
+
+int ivsh_guest_identify(struct ivsh_dev *dev, const char *prefix,
+			const char *name, const struct ivsh_dev_opts *opts)
+{
+	int32_t pos;
+	int rc;
+
+	/* BAR2 is only safe once IVPosition is non-negative (the spec). */
+	rc = ivsh_guest_wait_position(reg_read_ctx, dev, opts->timeout_ms, &pos);
+	if (rc < 0) {
+		ivsh_dev_set_error("%s:%s: IVPosition stayed negative for %d ms: the device has not received its shared memory from the ivshmem server (is the server running?)",
+				   prefix, name, opts->timeout_ms);
+		return rc;
+	}
+	rc = ivsh_guest_apply_id(pos, opts, &dev->id);
+	if (rc == -ERANGE)
+		ivsh_dev_set_error("%s:%s: IVPosition %d is not a valid ID",
+				   prefix, name, (int)pos);
+	else if (rc < 0)
+		ivsh_dev_set_error("%s:%s: id=%d conflicts with IVPosition %d (the server assigned it; drop id=)",
+				   prefix, name, opts->id, (int)pos);
+	return rc;
+}

@@ -18,6 +18,26 @@
 extern "C" {
 #endif
 
+/*
+ * BAR0 accessors for backends with the register block mapped: a single
+ * volatile 32-bit access, as the device wants. An offset outside the
+ * block or not 4-byte aligned reads 0 and writes nothing.
+ */
+static inline uint32_t ivsh_mmio_read32(volatile uint32_t *regs, uint32_t off)
+{
+	if (off > IVSH_BAR0_SIZE - 4 || (off & 3) != 0)
+		return 0;
+	return regs[off / 4];
+}
+
+static inline void ivsh_mmio_write32(volatile uint32_t *regs, uint32_t off,
+				     uint32_t val)
+{
+	if (off > IVSH_BAR0_SIZE - 4 || (off & 3) != 0)
+		return;
+	regs[off / 4] = val;
+}
+
 /** What a device and its kernel driver can deliver. */
 struct ivsh_guest_irq_caps {
 	unsigned int msix_vectors; /**< MSI-X table size (0: no MSI-X) */
@@ -72,6 +92,14 @@ int ivsh_guest_wait_position(uint32_t (*rd)(void *ctx, uint32_t off),
  */
 int ivsh_guest_apply_id(int32_t pos, const struct ivsh_dev_opts *opts,
 			uint16_t *id);
+
+/**
+ * Wait for IVPosition (through dev->ops->reg_read) and set dev->id with
+ * ivsh_guest_apply_id(). Messages start with "@p prefix:@p name: ".
+ * @return 0; -ETIMEDOUT; -ERANGE; -EINVAL as ivsh_guest_apply_id().
+ */
+int ivsh_guest_identify(struct ivsh_dev *dev, const char *prefix,
+			const char *name, const struct ivsh_dev_opts *opts);
 
 #ifdef __cplusplus
 }

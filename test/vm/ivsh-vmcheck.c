@@ -155,12 +155,17 @@ static _Atomic uint32_t *slot(void *shm, size_t base, long id)
 	return (_Atomic uint32_t *)((char *)shm + base + (size_t)id * SLOT);
 }
 
-static int64_t now_ms(void)
+static int64_t now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t now_ms(void)
+{
+	return now_us() / 1000;
 }
 
 /*
@@ -212,7 +217,7 @@ int main(int argc, char **argv)
 	struct ivsh_dev *dev;
 	long irqs = 0, timeouts = 0, rings = 0, done = 0;
 	int32_t ivpos;
-	int64_t t0, hello_deadline;
+	int64_t t0 = 0, hello_deadline, round_us = 0;
 	const char *err = "";
 	uint16_t id;
 	int rc;
@@ -289,7 +294,7 @@ int main(int argc, char **argv)
 		(void)ivsh_dev_process_events(dev);
 		usleep(1000);
 	}
-	t0 = now_ms();
+	t0 = now_us();
 	for (long i = 1; i <= o.count; i++) {
 		_Atomic uint32_t *mine = slot(ivsh_dev_shm(dev), COUNT_OFF, id);
 		_Atomic uint32_t *theirs = slot(ivsh_dev_shm(dev), COUNT_OFF,
@@ -306,22 +311,25 @@ int main(int argc, char **argv)
 			post(dev, mine, (uint32_t)i, o.peer, &rings);
 		done = i;
 	}
+	if (done > 0)
+		round_us = (now_us() - t0) / done;
+	fprintf(stderr, PROG ": %ld rounds, %" PRId64 " us per round trip\n",
+		done, round_us);
 	/* A round can end on the counter before its interrupt arrived:
 	 * collect the late ones. */
 	while (o.wait_irq && *err == '\0' &&
 	       ivsh_dev_irq_wait(dev, 0, 100) == 1)
 		irqs++;
-	fprintf(stderr, PROG ": %ld rounds in %" PRId64 " ms\n", done,
-		now_ms() - t0);
 	if (*err == '\0' && o.wait_irq && irqs < o.count)
 		err = "rounds completed without an interrupt";
 report:
 	printf("{\"backend\":\"%s\",\"id\":%u,\"ivposition\":%d,\"shm_size\":%" PRIu64
 	       ",\"irq_mode\":\"%s\",\"vectors\":%u,\"rounds\":%ld,\"rings\":%ld,"
-	       "\"irqs\":%ld,\"irq_timeouts\":%ld,\"ok\":%s,\"error\":\"%s\"}\n",
+	       "\"irqs\":%ld,\"irq_timeouts\":%ld,\"round_us\":%" PRId64 ","
+	       "\"ok\":%s,\"error\":\"%s\"}\n",
 	       ivsh_dev_backend(dev), id, ivpos, ivsh_dev_shm_size(dev),
 	       ivsh_dev_irq_mode_name(ivsh_dev_irq_mode(dev)),
-	       ivsh_dev_vectors(dev), done, rings, irqs, timeouts,
+	       ivsh_dev_vectors(dev), done, rings, irqs, timeouts, round_us,
 	       *err == '\0' ? "true" : "false", err);
 	fflush(stdout);
 	ivsh_dev_close(dev);

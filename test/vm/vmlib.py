@@ -1,0 +1,513 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Harness of the 'vm' test suite: assets, guests, servers, cleanup.
+
+How it works:
+  * Assets (once per build folder, in BUILD/test/vm/cache): Debian's kernel
+    package (the one linux-image-amd64 depends on) and busybox-static (unless
+    the installed /bin/busybox is static) are fetched with `apt-get
+    download` and unpacked with `dpkg -x`; an initramfs
+    is built from busybox, the modules the guests need (with their
+    dependencies, `depmod -b`) and the init script below.
+  * Guests: QEMU TCG (`-accel tcg -cpu max -M q35 -device intel-iommu`),
+    -m 512, -smp 1, no disk. The host's / is shared read-only over 9p and
+    the guest chroots into it, so it runs the build tree's binaries at the
+    same paths; a per-run folder is shared writable at its own path and
+    receives the guest's logs and exit status. The guest's init runs
+    RUN/guestN.sh, then powers off.
+  * The ivshmem server is the build's ivsh-server; guests get
+    ivshmem-doorbell at 0000:00:04.0 (or ivshmem-plain on a shared file).
+  * Everything started is killed and the run folder removed at the end;
+    children also get SIGKILL if the harness itself is killed (a test
+    timeout), through PR_SET_PDEATHSIG.
+  * Any missing piece (QEMU, the kernel package, a program not built)
+    raises Skip: the test exits 77 with the reason.
+
+Use from another test: r = Run(args, NAME) (args.build, args.keep), then
+r.start_server(), r.boot(n, SCRIPT), r.wait_guests(), r.json_lines(),
+r.expect(), and r.cleanup(keep) in a finally.
+"""
+
+import fcntl
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+BDF = "0000:00:04.0"
+MODULES = ["virtio_pci", "9pnet_virtio", "9p", "vfio", "vfio_iommu_type1",
+           "vfio-pci", "uio_pci_generic"]
+
+INIT = r"""#!/bin/busybox sh
+/bin/busybox mkdir -p /bin /sbin /proc /sys /dev /host /tmp
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+OUT=
+N=0
+for a in $(cat /proc/cmdline); do
+	case "$a" in
+	ivsh.out=*) OUT=${a#ivsh.out=} ;;
+	ivsh.guest=*) N=${a#ivsh.guest=} ;;
+	esac
+done
+die() { echo "ivsh-init: $*"; poweroff -f; }
+for m in $(cat /etc/ivsh-modules); do
+	modprobe "$m" || echo "ivsh-init: modprobe $m failed"
+done
+O="trans=virtio,version=9p2000.L,msize=262144"
+mount -t 9p -o "$O,ro" host /host || die "cannot mount the host's /"
+mount -o bind /proc /host/proc
+mount -o bind /sys /host/sys
+mount -o bind /dev /host/dev
+mount -t tmpfs tmpfs /host/tmp
+mount -t tmpfs tmpfs /host/run
+mkdir -p /host/dev/shm && mount -t tmpfs tmpfs /host/dev/shm
+mkdir -p "/host$OUT" 2>/dev/null
+mount -t 9p -o "$O" out "/host$OUT" || die "cannot mount the run folder"
+echo "ivsh-init: guest $N running $OUT/guest$N.sh"
+chroot /host /bin/sh "$OUT/guest$N.sh" >"/host$OUT/guest$N.log" 2>&1
+echo $? >"/host$OUT/guest$N.rc"
+sync
+umount "/host$OUT"
+echo "ivsh-init: guest $N done"
+poweroff -f
+"""
+
+
+def die_with_parent():
+    """In a child: get SIGKILL when the harness dies, even by SIGKILL (a
+    test timeout), so no guest or server outlives it."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class Skip(Exception):
+    pass
+
+
+class Fail(Exception):
+    pass
+
+
+def log(msg):
+    print(f"vm: {msg}", flush=True)
+
+
+def tool(name):
+    path = shutil.which(name, path=os.environ.get("PATH", "") +
+                        ":/usr/sbin:/sbin:/usr/bin:/bin")
+    if path is None:
+        raise Skip(f"{name} not found (install the package that has it)")
+    return path
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def is_static_elf(path):
+    """True for an ELF executable without a program interpreter."""
+    try:
+        with open(path, "rb") as f:
+            hdr = f.read(64)
+            if hdr[:4] != b"\x7fELF" or hdr[4] != 2:
+                return False
+            phoff, = struct.unpack_from("<Q", hdr, 32)
+            phentsize, phnum = struct.unpack_from("<HH", hdr, 54)
+            for i in range(phnum):
+                f.seek(phoff + i * phentsize)
+                ptype, = struct.unpack("<I", f.read(4))
+                if ptype == 3:  # PT_INTERP
+                    return False
+            return True
+    except OSError:
+        return False
+
+
+class Assets:
+    """Kernel, modules and initramfs, cached in the build folder."""
+
+    def __init__(self, build):
+        self.cache = os.path.join(build, "test", "vm", "cache")
+        os.makedirs(self.cache, exist_ok=True)
+
+    def fetch(self, pkg):
+        debs = sorted(glob.glob(os.path.join(self.cache, pkg + "_*.deb")))
+        if debs:
+            return debs[-1]
+        tool("apt-get")
+        r = run(["apt-get", "download", pkg], cwd=self.cache)
+        debs = sorted(glob.glob(os.path.join(self.cache, pkg + "_*.deb")))
+        if r.returncode != 0 or not debs:
+            why = (r.stderr.strip().splitlines() or ["no output"])[-1]
+            raise Skip(f"cannot fetch {pkg} with apt-get download: {why}")
+        return debs[-1]
+
+    def unpack(self, deb, name):
+        dest = os.path.join(self.cache, name)
+        stamp = dest + ".stamp"
+        if os.path.exists(stamp) and open(stamp).read() == deb:
+            return dest
+        shutil.rmtree(dest, ignore_errors=True)
+        r = run([tool("dpkg"), "-x", deb, dest])
+        if r.returncode != 0:
+            raise Skip(f"dpkg -x {os.path.basename(deb)} failed: {r.stderr.strip()}")
+        with open(stamp, "w") as f:
+            f.write(deb)
+        return dest
+
+    def kernel_package(self):
+        r = run([tool("apt-cache"), "depends", "linux-image-amd64"])
+        m = re.search(r"Depends:\s*(linux-image-\S+-amd64)", r.stdout)
+        if m is None:
+            raise Skip("apt-cache knows no linux-image-amd64 (not a Debian host?)")
+        return m.group(1)
+
+    def busybox(self):
+        if is_static_elf("/bin/busybox"):
+            return "/bin/busybox"
+        root = self.unpack(self.fetch("busybox-static"), "busybox")
+        path = os.path.join(root, "bin", "busybox")
+        if not is_static_elf(path):
+            raise Skip("busybox-static has no static /bin/busybox")
+        return path
+
+    def prepare(self):
+        lock = open(os.path.join(self.cache, ".lock"), "w")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return self._prepare()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            lock.close()
+
+    def _prepare(self):
+        kroot = self.unpack(self.fetch(self.kernel_package()), "kernel")
+        vmlinuz = sorted(glob.glob(os.path.join(kroot, "boot", "vmlinuz-*")))
+        if not vmlinuz:
+            raise Skip("the kernel package has no /boot/vmlinuz-*")
+        vmlinuz = vmlinuz[-1]
+        kver = os.path.basename(vmlinuz)[len("vmlinuz-"):]
+        mods = os.path.join(kroot, "lib", "modules", kver)
+        busybox = self.busybox()
+        key = hashlib.sha256("\n".join(
+            [INIT, kver, busybox, " ".join(MODULES)]).encode()).hexdigest()
+        initrd = os.path.join(self.cache, "initramfs.cpio.gz")
+        stamp = initrd + ".stamp"
+        if os.path.exists(stamp) and open(stamp).read() == key:
+            return vmlinuz, initrd
+        depmod = tool("depmod")
+        if not os.path.exists(os.path.join(mods, "modules.dep")):
+            r = run([depmod, "-b", kroot, kver])
+            if r.returncode != 0:
+                raise Skip(f"depmod on the kernel package failed: {r.stderr.strip()}")
+        deps = {}
+        with open(os.path.join(mods, "modules.dep")) as f:
+            for line in f:
+                path, _, rest = line.partition(":")
+                deps[path] = rest.split()
+
+        def modname(path):
+            return os.path.basename(path)[:-3].replace("-", "_")
+        by_name = {modname(p): p for p in deps}
+        need = set()
+        for m in MODULES:
+            p = by_name.get(m.replace("-", "_"))
+            if p is None:
+                continue  # built in
+            need.add(p)
+            need.update(deps[p])
+        stage = tempfile.mkdtemp(prefix="initramfs-", dir=self.cache)
+        try:
+            for d in ("bin", "etc", "proc", "sys", "dev", "host", "tmp"):
+                os.makedirs(os.path.join(stage, d))
+            shutil.copy(busybox, os.path.join(stage, "bin", "busybox"))
+            with open(os.path.join(stage, "init"), "w") as f:
+                f.write(INIT)
+            os.chmod(os.path.join(stage, "init"), 0o755)
+            with open(os.path.join(stage, "etc", "ivsh-modules"), "w") as f:
+                f.write("\n".join(MODULES) + "\n")
+            smods = os.path.join(stage, "lib", "modules", kver)
+            for p in need:
+                os.makedirs(os.path.join(smods, os.path.dirname(p)),
+                            exist_ok=True)
+                shutil.copy(os.path.join(mods, p), os.path.join(smods, p))
+            for extra in ("modules.order", "modules.builtin",
+                          "modules.builtin.modinfo"):
+                if os.path.exists(os.path.join(mods, extra)):
+                    shutil.copy(os.path.join(mods, extra), smods)
+            r = run([depmod, "-b", stage, kver])
+            if r.returncode != 0:
+                raise Skip(f"depmod for the initramfs failed: {r.stderr.strip()}")
+            files = run(["find", "."], cwd=stage).stdout
+            tmp = initrd + ".tmp"
+            with open(tmp, "wb") as out:
+                cpio = subprocess.Popen([tool("cpio"), "-o", "-H", "newc",
+                                         "--quiet"], cwd=stage,
+                                        stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE)
+                gz = subprocess.Popen(["gzip", "-1"], stdin=cpio.stdout,
+                                      stdout=out)
+                cpio.stdout.close()
+                cpio.communicate(files.encode())
+                gz.wait()
+                if cpio.returncode != 0 or gz.returncode != 0:
+                    raise Skip("cpio/gzip of the initramfs failed")
+            os.replace(tmp, initrd)
+            with open(stamp, "w") as f:
+                f.write(key)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+        log(f"initramfs built for kernel {kver}")
+        return vmlinuz, initrd
+
+
+class Run:
+    """One scenario: its folder, processes and guests; cleaned up at exit."""
+
+    def __init__(self, args, name):
+        self.build = os.path.abspath(args.build)
+        self.name = name
+        self.args = args
+        self.procs = []
+        self.files = []
+        base = os.path.join(self.build, "test", "vm")
+        self.dir = tempfile.mkdtemp(prefix=f"run-{name}-", dir=base)
+        self.sock = os.path.join(self.dir, "ivsh.sock")
+        if len(self.sock) > 100:  # sun_path holds 108 bytes
+            self.sock = f"/tmp/ivsh-vm-{os.getpid()}.sock"
+            self.files.append(self.sock)
+        self.qemu = None  # guest assets: on the first boot()
+        self.t0 = time.monotonic()
+
+    def path(self, *parts):
+        return os.path.join(self.build, *parts)
+
+    def binary(self, rel, what):
+        p = self.path(rel)
+        if not os.access(p, os.X_OK):
+            raise Skip(f"{what} is not built ({rel})")
+        return p
+
+    def cleanup(self, keep):
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        deadline = time.monotonic() + 5
+        for p in self.procs:
+            try:
+                p.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        for f in self.files:
+            try:
+                os.unlink(f)
+            except OSError:
+                pass
+        if keep:
+            log(f"kept {self.dir}")
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def spawn(self, cmd, logname):
+        out = open(os.path.join(self.dir, logname), "w")
+        p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL,
+                             preexec_fn=die_with_parent)
+        out.close()
+        self.procs.append(p)
+        return p
+
+    def start_server(self, vectors=2, size="4M"):
+        if getattr(self.args, "py_server", False):
+            cmd = [sys.executable,
+                   os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "vmrun.py"), "--build",
+                   self.build, "--serve", self.sock, "4194304",
+                   str(vectors)]
+        else:
+            server = self.binary("app/ivsh-server/ivsh-server", "ivsh-server")
+            cmd = [server, "-S", self.sock, "-l", size, "-n", str(vectors),
+                   "-F"]
+        p = self.spawn(cmd, "server.log")
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.sock):
+            if p.poll() is not None or time.monotonic() > deadline:
+                raise Fail("ivsh-server did not start: " + self.tail("server.log"))
+            time.sleep(0.05)
+        return p
+
+    def plain_file(self, size=4 << 20):
+        f = f"/dev/shm/ivsh-vm-{os.getpid()}-{len(self.files)}"
+        with open(f, "wb") as fh:
+            fh.truncate(size)
+        self.files.append(f)
+        return f
+
+    def boot(self, n, script, device="doorbell", shmfile=None, vectors=2):
+        with open(os.path.join(self.dir, f"guest{n}.sh"), "w") as f:
+            f.write("#!/bin/sh\n" + f"B='{self.build}'\n" +
+                    f"BDF='{BDF}'\n" +
+                    "BIND=\"$B/app/ivsh-bind/ivsh-bind\"\n" +
+                    "CHK=\"$B/test/vm/ivsh-vmcheck\"\n" +
+                    "PMD=\"$B/app/ivsh-testpmd/ivsh-testpmd\"\n" +
+                    "echo \"guest $(uname -r) $(date +%s)\"\n" + script)
+        if self.qemu is None:
+            self.qemu = tool("qemu-system-x86_64")
+            self.kernel, self.initrd = Assets(self.build).prepare()
+        if device == "doorbell":
+            dev = ["-chardev", f"socket,id=ivs,path={self.sock}",
+                   "-device", f"ivshmem-doorbell,chardev=ivs,vectors={vectors},bus=pcie.0,addr=0x4"]
+        else:
+            dev = ["-object", f"memory-backend-file,id=hm,size={os.path.getsize(shmfile)},mem-path={shmfile},share=on",
+                   "-device", "ivshmem-plain,memdev=hm,bus=pcie.0,addr=0x4"]
+        cmd = [self.qemu, "-accel", "tcg", "-cpu", "max",
+               "-M", "q35", "-m", "512", "-smp", "1",
+               "-nodefaults", "-display", "none", "-no-reboot",
+               "-device", "intel-iommu,intremap=on",
+               "-kernel", self.kernel, "-initrd", self.initrd,
+               "-append", f"console=ttyS0 intel_iommu=on panic=-1 loglevel=4 ivsh.out={self.dir} ivsh.guest={n}",
+               "-serial", f"file:{os.path.join(self.dir, f'console{n}.log')}",
+               "-virtfs", "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap",
+               "-virtfs", f"local,path={self.dir},mount_tag=out,security_model=none,multidevs=remap",
+               ] + dev
+        return self.spawn(cmd, f"qemu{n}.log")
+
+    def wait_console(self, n, timeout=20):
+        """Wait until guest n prints (so its QEMU has connected)."""
+        con = os.path.join(self.dir, f"console{n}.log")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.path.exists(con) and os.path.getsize(con) > 0:
+                return
+            time.sleep(0.1)
+        raise Fail(f"guest {n} printed nothing in {timeout} s: " +
+                   self.tail(f"qemu{n}.log"))
+
+    def wait_log(self, n, text, timeout):
+        """Wait until guest n's log shows @text."""
+        name = os.path.join(self.dir, f"guest{n}.log")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with open(name, errors="replace") as f:
+                    if text in f.read():
+                        return
+            except OSError:
+                pass
+            if os.path.exists(os.path.join(self.dir, f"guest{n}.rc")):
+                break
+            time.sleep(0.2)
+        raise Fail(f"guest {n} never printed '{text}':\n" + self.tail(f"guest{n}.log"))
+
+    def wait_guests(self, guests, timeout):
+        deadline = time.monotonic() + timeout
+        for n, p in guests.items():
+            try:
+                p.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                raise Fail(f"guest {n} still running after {timeout} s; console:\n" +
+                           self.tail(f"console{n}.log") + "\nlog:\n" +
+                           self.tail(f"guest{n}.log"))
+        results = {}
+        for n in guests:
+            rcf = os.path.join(self.dir, f"guest{n}.rc")
+            if not os.path.exists(rcf):
+                raise Fail(f"guest {n} did not finish its script; console:\n" +
+                           self.tail(f"console{n}.log"))
+            results[n] = int(open(rcf).read().strip() or "255")
+        return results
+
+    def tail(self, name, lines=25):
+        try:
+            with open(os.path.join(self.dir, name), errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return f"({name} missing)"
+
+    def json_lines(self, name):
+        out = []
+        try:
+            with open(os.path.join(self.dir, name), errors="replace") as f:
+                for line in f:
+                    line = line.strip()
+                    if line.startswith("{"):
+                        try:
+                            out.append(json.loads(line))
+                        except ValueError:
+                            pass
+        except OSError:
+            pass
+        return out
+
+    def show(self, n):
+        log(f"--- guest {n} log ---\n" + self.tail(f"guest{n}.log", 60))
+
+    def expect(self, cond, what):
+        if not cond:
+            raise Fail(what)
+
+
+def py_server(sock_path, size, vectors):
+    """Minimal ivshmem server (spec protocol), for harness development only:
+    vmrun.py --py-server runs scenarios with it instead of ivsh-server."""
+    import selectors
+    import socket
+    shm = os.memfd_create("ivshmem")
+    os.ftruncate(shm, size)
+    lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    lsock.bind(sock_path)
+    lsock.listen(16)
+    sel = selectors.DefaultSelector()
+    sel.register(lsock, selectors.EVENT_READ)
+    peers = {}  # id -> (socket, [eventfds])
+
+    def send(c, val, fd=None):
+        data = struct.pack("<q", val)
+        if fd is None:
+            c.sendall(data)
+        else:
+            socket.send_fds(c, [data], [fd])
+    while True:
+        for key, _ in sel.select():
+            if key.fileobj is lsock:
+                c, _ = lsock.accept()
+                pid = next(i for i in range(65536) if i not in peers)
+                fds = [os.eventfd(0) for _ in range(vectors)]
+                send(c, 0)
+                send(c, pid)
+                send(c, -1, shm)
+                for oid, (oc, ofds) in peers.items():
+                    for fd in ofds:
+                        send(c, oid, fd)
+                    for fd in fds:
+                        send(oc, pid, fd)
+                for fd in fds:
+                    send(c, pid, fd)
+                peers[pid] = (c, fds)
+                sel.register(c, selectors.EVENT_READ, pid)
+            else:
+                pid = key.data
+                c, fds = peers.pop(pid)
+                sel.unregister(c)
+                c.close()
+                for fd in fds:
+                    os.close(fd)
+                for oc, _ in peers.values():
+                    send(oc, pid)
