@@ -22,6 +22,9 @@ struct engine {
 	bool generates;
 	/** Sleeps on Rx interrupts when idle in --mode intr. */
 	bool rx_driven;
+	/** Sends frames (its own or forwarded): a --count stop waits until
+	 *  the peer has taken them before closing the port. */
+	bool transmits;
 	enum engine_count counts;
 	/** Optional set-up after the port is open. @return 0 or -errno. */
 	int (*init)(struct testpmd *tp);

@@ -14,6 +14,7 @@ const struct engine engine_flowgen = {
 	.help = "txonly over --flows source IP/UDP port pairs",
 	.generates = true,
 	.counts = COUNT_TX,
+	.transmits = true,
 	.init = txgen_init,
 	.run = flowgen_run,
 };

@@ -16,5 +16,6 @@ const struct engine engine_io = {
 	.help = "send every received frame back unchanged (latency reflector)",
 	.rx_driven = true,
 	.counts = COUNT_RX,
+	.transmits = true,
 	.run = io_run,
 };

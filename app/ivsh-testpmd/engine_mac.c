@@ -20,5 +20,6 @@ const struct engine engine_mac = {
 	.help = "set source = own MAC, destination = peer MAC, send back",
 	.rx_driven = true,
 	.counts = COUNT_RX,
+	.transmits = true,
 	.run = mac_run,
 };

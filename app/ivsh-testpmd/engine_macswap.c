@@ -20,5 +20,6 @@ const struct engine engine_macswap = {
 	.help = "swap source and destination MAC, send back",
 	.rx_driven = true,
 	.counts = COUNT_RX,
+	.transmits = true,
 	.run = macswap_run,
 };

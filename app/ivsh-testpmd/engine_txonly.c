@@ -14,6 +14,7 @@ const struct engine engine_txonly = {
 	.help = "send numbered, checksummed frames (pair with rxonly)",
 	.generates = true,
 	.counts = COUNT_TX,
+	.transmits = true,
 	.init = txgen_init,
 	.run = txonly_run,
 };

@@ -102,7 +102,7 @@ static void wait_rx(struct testpmd *tp, int timeout_ms)
 }
 
 /*
- * A sender that stops at --count keeps its side of the link alive until
+ * An engine that transmits and stops at --count keeps its side of the link alive until
  * the peer has taken every frame, measured as all ring slots being free
  * again (a reservation that is never committed).
  */
@@ -175,7 +175,7 @@ uint64_t fwd_run(struct testpmd *tp)
 			sched_yield();
 	}
 	elapsed = tsc_to_ns(tsc_now() - tp->start_tsc);
-	if (count_done && e->counts == COUNT_TX)
+	if (count_done && e->transmits)
 		drain_tx(tp);
 	return elapsed;
 }
