@@ -10,12 +10,11 @@
 # SIZES (frame lengths, default "64 512 1500"), LAT_COUNT (latency
 # samples, default 20000), RX_CPU / TX_CPU (default 1 / 0).
 #
+# Throughput: median of the receiver's one-second rates (see median()).
 # Placement is the same for both: the receiver's forwarding loop on
 # RX_CPU, the sender's on TX_CPU. dpdk-testpmd needs a main lcore besides
 # its forwarding lcore, so each process gets "-l RX,TX --main-lcore X"
-# with its forwarding lcore on the other CPU. Throughput is the median of
-# the receiver's one-second rates (zero samples, i.e. before the sender
-# started, are left out), for both programs.
+# with its forwarding lcore on the other CPU.
 # Exits 77 (skip) when dpdk-testpmd or the built programs are missing.
 set -u
 
@@ -57,9 +56,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# median of the numbers on stdin (ignoring zeros)
+# median of the numbers on stdin, ignoring zeros and, with 4 or more
+# samples, the first and last (partial seconds at start and stop)
 median() {
-	awk '$1 > 0' | sort -g | awk '{ v[n++] = $1 } END {
+	awk '$1 > 0 { v[n++] = $1 } END {
+		s = (n >= 4) ? 1 : 0
+		for (i = s; i < n - s; i++) print v[i] }' |
+	sort -g | awk '{ v[n++] = $1 } END {
 		if (n == 0) { print 0; exit }
 		m = (n % 2) ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
 		printf "%.3f\n", m }'
@@ -109,7 +112,9 @@ memif_tput() { # len
 	local rx=$!
 	PIDS+=("$rx")
 	sleep 2
-	timeout -s INT "$DURATION" "$DPDK_TESTPMD" -l "$RX_CPU,$TX_CPU" \
+	# +2 s: EAL start-up and link; the ivsh sender's --duration starts
+	# at link up
+	timeout -s INT $((DURATION + 2)) "$DPDK_TESTPMD" -l "$RX_CPU,$TX_CPU" \
 		--main-lcore "$RX_CPU" "${common[@]}" --file-prefix "ivsh-bench-tx-$$" \
 		--vdev="net_memif,role=client,socket=$sock,zero-copy=no" -- \
 		--total-num-mbufs=32768 --forward-mode=txonly --txpkts="$1" \

@@ -158,7 +158,8 @@ static int survivor(void *arg)
 		it_sleep_ms(1);
 	}
 	node_close(&n);
-	return state == 2 && epoch2 != epoch1 && epoch2 != 0 &&
+	/* the new incarnation's channel must have been reset (counted) */
+	return state == 2 && epoch2 != epoch1 && epoch2 != 0 && resets > 0 &&
 	       rc.sessions >= 2 && rc.frames >= NEW_FRAMES && !rc.bad &&
 	       !rc.ooo ? 0 : 1;
 }

@@ -18,7 +18,7 @@
 #include "node.h"
 #include "tframe.h"
 
-#define HANG_MS 500
+#define HANG_MS 2000
 
 static uint64_t worst_ms;
 static const char *worst_op = "";

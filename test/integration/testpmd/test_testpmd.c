@@ -10,7 +10,8 @@
  *   latency-poll-mac, latency-poll-macswap   the same against mac/macswap
  *   flowgen       flowgen -> rxonly
  *   stress-poll, stress-intr   longer runs (suite stress)
- *   sigint        rxonly stopped by SIGINT still prints its summary
+ *   sigint        an idle rxonly in interrupt mode sleeps (CPU time), and
+ *                 SIGINT stops it with a summary
  *   cli           bad options: exit 1 with exactly one line on stderr
  *
  * Each receiver must report rx_packets == N, lost 0, reordered 0,
@@ -199,6 +200,27 @@ static void case_latency(const char *reflector, const char *mode)
 	free(out);
 }
 
+/* utime + stime of a child, from /proc/PID/stat. */
+static double cpu_seconds(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f || !fgets(buf, sizeof(buf), f))
+		IT_FAIL("cannot read %s", path);
+	fclose(f);
+	/* fields 14 and 15, counted after the ")" that ends the name */
+	const char *p = strrchr(buf, ')');
+
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 &ut, &st) != 2)
+		IT_FAIL("cannot parse %s", path);
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static void case_sigint(void)
 {
 	char dev[256], line[512];
@@ -213,7 +235,15 @@ static void case_sigint(void)
 
 	if (it_wait_line(err, "ready", line, sizeof(line), 15000))
 		IT_FAIL("rxonly did not start");
-	it_sleep_ms(300);
+	/* an idle receiver in interrupt mode sleeps: little CPU time */
+	double cpu0 = cpu_seconds(rx);
+
+	it_sleep_ms(1000);
+	double used = cpu_seconds(rx) - cpu0;
+
+	printf("sigint: idle intr-mode rxonly used %.3f s CPU in 1 s\n", used);
+	IT_CHECK(used < 0.3, "idle rxonly in --mode intr used %.2f s of CPU in 1 s"
+		 " (busy-polling?)", used);
 	kill(rx, SIGINT);
 	char *text = it_read_all(out, 5000);
 	int st = it_wait(rx, 5000);
