@@ -24,7 +24,7 @@ note() { echo "$prog: $*" >&2; }
 
 case "${1:-}" in
 -h|--help)
-	sed -n '3,18s/^# \{0,1\}//p' "$0"
+	sed -n '4,18s/^# \{0,1\}//p' "$0"
 	exit 0 ;;
 "")
 	die "usage: $prog DEST" ;;

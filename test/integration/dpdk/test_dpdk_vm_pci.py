@@ -3,14 +3,20 @@
 """The PCI flavour of net_ivshmem in a QEMU guest (suite 'vm').
 
 A guest with an ivshmem-doorbell device (0000:00:04.0) bound to vfio-pci
-runs Debian's dpdk-testpmd with the plugin and -a 0000:00:04.0,peer=0; on
-the host, ivsh-testpmd (server: backend, ID 0) is the other peer.
+runs Debian's dpdk-testpmd with the plugin and -a 0000:00:04.0,peer=0, in
+io forwarding mode (every frame received is sent back; --no-flush-rx, so
+that a ping arriving before forwarding starts is not discarded). On the host,
+ivsh-testpmd (server: backend, ID 0) sends COUNT latency pings to the
+guest and waits for each to come back.
 
-1. host ivsh-testpmd txonly, COUNT frames of LEN bytes -> guest testpmd
-   rxonly: the guest's port stats show RX-packets == COUNT and
-   RX-bytes == COUNT x LEN, no rx errors;
-2. guest testpmd txonly -> host ivsh-testpmd rxonly --count COUNT2: the
-   host receives them, each 64 bytes, with no rx errors.
+Checks: every ping comes back intact (samples == COUNT, none lost or
+corrupted): the guest's port received and transmitted them; the guest's
+port stats show RX-packets == TX-packets >= COUNT with no errors; the
+guest's link goes down when the host peer leaves.
+
+One host peer for the guest's whole life: QEMU 7.2's ivshmem (Debian 12)
+corrupts its heap when a peer ID is reused after a disconnect, so the
+scenario never lets an ID come back.
 
 The guest is the harness of test/vm/vmrun.py (TCG, the host's / over 9p),
 used as a library; this file only adds the scenario.
@@ -22,12 +28,9 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
-# The guest is emulated (TCG): a few thousand frames take seconds.
-COUNT = 2000
-LEN = 256
-COUNT2 = 2000
+# The guest is emulated (TCG): keep the round trips few.
+COUNT = 300
 
 GUEST = r"""
 PLUG='@PLUG@'
@@ -35,7 +38,7 @@ PLUG='@PLUG@'
 mkfifo /tmp/tp.in
 stdbuf -oL dpdk-testpmd --lcores 0@0,1@0 --main-lcore 0 --no-huge -m 256 \
 	--file-prefix guest -d "$PLUG" -a "$BDF,peer=0" -- -i \
-	--total-num-mbufs=4096 --disable-link-check \
+	--total-num-mbufs=4096 --disable-link-check --no-flush-rx \
 	</tmp/tp.in >/tmp/tp.log 2>&1 &
 TP=$!
 exec 3>/tmp/tp.in
@@ -48,50 +51,39 @@ waitfor() { # REGEX COUNT SECONDS
 		sleep 0.5
 	done
 }
-finish() { echo quit >&3; sleep 2; kill $TP 2>/dev/null; cat /tmp/tp.log; exit $1; }
-waitfor 'testpmd> ' 1 120 || finish 11
+finish() { echo quit >&3; sleep 5; kill $TP 2>/dev/null; cat /tmp/tp.log; exit $1; }
+waitfor 'testpmd> ' 1 150 || finish 11
 echo "GUEST: testpmd up"
-echo "set fwd rxonly" >&3
+echo "set fwd io" >&3
 echo start >&3
-# 1. receive COUNT frames from the host
+# Reflect until every ping went back, then until the host leaves.
 n=0
 while :; do
 	echo "show port stats 0" >&3
 	n=$((n + 1))
 	waitfor 'NIC statistics for port 0' $n 60 || finish 12
-	rx=$(grep -oE 'RX-packets: +[0-9]+ +RX-missed' /tmp/tp.log | tail -n 1 | grep -oE '[0-9]+' | head -n 1)
-	echo "GUEST: rx ${rx:-0}"
-	[ "${rx:-0}" -ge @COUNT@ ] && break
-	[ $n -gt 60 ] && finish 13
+	tx=$(grep -oE 'TX-packets: +[0-9]+ +TX-errors' /tmp/tp.log | tail -n 1 | grep -oE '[0-9]+' | head -n 1)
+	echo "GUEST: sent back ${tx:-0}"
+	[ "${tx:-0}" -ge @COUNT@ ] && break
+	[ $n -gt 90 ] && finish 13
+	sleep 2
+done
+n=0
+while :; do
+	echo "show port info 0" >&3
+	n=$((n + 1))
+	waitfor 'Link status:' $n 60 || finish 15
+	st=$(grep -oE 'Link status: +[a-z]+' /tmp/tp.log | tail -n 1)
+	echo "GUEST: $st"
+	case "$st" in *down) break ;; esac
+	[ $n -gt 30 ] && finish 16
 	sleep 2
 done
 echo stop >&3
 echo "show port stats 0" >&3
 echo "show port xstats 0" >&3
 waitfor 'pmd_tx_q0_commit_failed' 1 60 || finish 14
-echo "GUEST: phase 1 done"
-# 2. send until the host's receiver has enough and leaves (link down)
-up=
-echo "set fwd txonly" >&3
-echo "set txpkts 64" >&3
-echo start >&3
-i=0
-while :; do
-	echo "show port info 0" >&3
-	i=$((i + 1))
-	waitfor 'Link status:' $i 60 || finish 15
-	st=$(grep -oE 'Link status: +[a-z]+' /tmp/tp.log | tail -n 1)
-	echo "GUEST: $st"
-	# Down once the host's receiver, seen up, has had enough and left.
-	case "$st" in
-	*up) up=1 ;;
-	*down) [ -n "$up" ] && break ;;
-	esac
-	[ $i -gt 60 ] && finish 16
-	sleep 2
-done
-echo stop >&3
-echo "GUEST: phase 2 done"
+echo "GUEST: done"
 finish 0
 """
 
@@ -124,56 +116,46 @@ def main():
         r = vm.Run(args, "dpdk-pci")
         tp = r.binary("app/ivsh-testpmd/ivsh-testpmd", "ivsh-testpmd")
         r.start_server(vectors=2)
-        host_tx = r.spawn([tp, "--device", "server:" + r.sock, "--peer", "1",
-                           "--engine", "txonly", "--count", str(COUNT),
-                           "--pkt-len", str(LEN), "--json",
-                           "--wait-link", "200"], "host-tx.log")
-        time.sleep(0.5)  # the host peer takes ID 0
-        script = (GUEST.replace("@PLUG@", args.plugin)
-                  .replace("@COUNT@", str(COUNT)))
-        g1 = r.boot(1, script)
+        host = r.spawn([tp, "--device", "server:" + r.sock, "--peer", "1",
+                        "--engine", "latency", "--count", str(COUNT),
+                        "--latency-timeout", "20000", "--json",
+                        "--wait-link", "250", "--duration", "300"],
+                       "host.log")
+        g1 = r.boot(1, GUEST.replace("@PLUG@", args.plugin)
+                    .replace("@COUNT@", str(COUNT)))
         try:
-            host_tx.wait(240)
+            host.wait(330)
         except subprocess.TimeoutExpired:
-            raise vm.Fail("host txonly did not finish; guest log:\n" +
+            raise vm.Fail("host latency run did not finish; guest log:\n" +
                           r.tail("guest1.log"))
-        r.expect(host_tx.returncode == 0,
-                 "host txonly failed:\n" + r.tail("host-tx.log"))
-        host_rx = r.spawn([tp, "--device", "server:" + r.sock, "--peer", "1",
-                           "--engine", "rxonly", "--count", str(COUNT2),
-                           "--no-verify", "--json", "--wait-link", "120"],
-                          "host-rx.log")
-        try:
-            host_rx.wait(200)
-        except subprocess.TimeoutExpired:
-            raise vm.Fail("host rxonly did not finish; guest log:\n" +
-                          r.tail("guest1.log"))
-        res = r.wait_guests({1: g1}, 120)
+        res = r.wait_guests({1: g1}, 240)
         r.show(1)
+        vm.log("--- host log ---\n" + r.tail("host.log", 12))
         out = open(os.path.join(r.dir, "guest1.log"), errors="replace").read()
         r.expect(res[1] == 0, "guest script failed (exit %d)" % res[1])
-        sec = out[out.rfind("NIC statistics for port 0"):]
-        m = re.search(r"RX-packets:\s*(\d+).*?RX-bytes:\s*(\d+)", sec, re.S)
-        e = re.search(r"RX-errors:\s*(\d+)", sec)
-        r.expect(m is not None and e is not None, "no port stats in guest log")
-        rx, rxb, rxe = int(m.group(1)), int(m.group(2)), int(e.group(1))
-        vm.log("guest received %d frames, %d bytes, %d errors" %
-               (rx, rxb, rxe))
-        r.expect(rx == COUNT, "guest RX-packets %d, expected %d" % (rx, COUNT))
-        r.expect(rxb == COUNT * LEN, "guest RX-bytes %d, expected %d" %
-                 (rxb, COUNT * LEN))
-        r.expect(rxe == 0, "guest rx errors %d" % rxe)
-        hj = r.json_lines("host-rx.log")
-        r.expect(hj, "host rxonly printed no JSON")
+        hj = r.json_lines("host.log")
+        r.expect(hj, "the host ivsh-testpmd printed no JSON")
         hj = hj[-1]
-        vm.log("host received %s frames from the guest" %
-               hj.get("rx_packets"))
-        r.expect(hj.get("rx_packets", 0) >= COUNT2,
-                 "host received %s frames" % hj.get("rx_packets"))
-        r.expect(hj.get("rx_bytes") == hj.get("rx_packets") * 64,
-                 "host rx_bytes %s for %s frames of 64 bytes" %
-                 (hj.get("rx_bytes"), hj.get("rx_packets")))
-        r.expect(hj.get("port_rx_errors") == 0, "host rx errors")
+        r.expect(host.returncode == 0, "host ivsh-testpmd exit %s" %
+                 host.returncode)
+        r.expect(hj.get("samples") == COUNT and hj.get("lat_lost") == 0 and
+                 hj.get("corrupted") == 0,
+                 "pings: %s samples, %s lost, %s corrupted (expected %d, 0, 0)"
+                 % (hj.get("samples"), hj.get("lat_lost"),
+                    hj.get("corrupted"), COUNT))
+        sec = out[out.rfind("NIC statistics for port 0"):]
+        nums = {k: int(v) for k, v in
+                re.findall(r"(RX-packets|TX-packets|RX-errors|TX-errors):"
+                           r"\s*(\d+)", sec)}
+        vm.log("guest port: %s; round trip p50 %.1f us" %
+               (nums, hj.get("p50_ns", 0) / 1000))
+        r.expect(nums.get("RX-packets", 0) >= COUNT and
+                 nums.get("RX-packets") == nums.get("TX-packets"),
+                 "guest port stats %s" % nums)
+        r.expect(nums.get("RX-errors") == 0 and nums.get("TX-errors") == 0,
+                 "guest port errors %s" % nums)
+        r.expect("GUEST: Link status: down" in out,
+                 "the guest's link did not go down after the host left")
         vm.log("PASS dpdk-pci")
         return 0
     except vm.Skip as e:

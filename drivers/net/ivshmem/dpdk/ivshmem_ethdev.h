@@ -112,6 +112,7 @@ struct pmd_internals {
 	 * enough, it only gates tx while the link is down (no data is
 	 * published through it). */
 	atomic_int link_up;
+	int link_reported;     /* last state the alarm announced (its own) */
 	bool alarm_armed;
 	bool events_failed;    /* server notices failed: said once */
 	atomic_bool started;   /* read by the link alarm thread */
@@ -127,9 +128,36 @@ void ivshmem_free_args(struct ivshmem_args *args);
 int ivshmem_port_attach(struct pmd_internals *pi, struct ivsh_dev *dev);
 int ivshmem_ethdev_init(struct rte_eth_dev *eth_dev, struct pmd_internals *pi);
 
+/* Relaxed: the flag only tells the link alarm to stop re-arming;
+ * ivshmem_link_stop() then cancels it (which waits for a running one). */
+static inline bool ivshmem_started(const struct pmd_internals *pi)
+{
+	return atomic_load_explicit(&pi->started, memory_order_relaxed);
+}
+
 /* ivshmem_ethdev_ops.c */
 extern const struct eth_dev_ops ivshmem_ops;
 int ivshmem_dev_close(struct rte_eth_dev *eth_dev);
+
+/* ivshmem_link.c */
+int ivshmem_link_start(struct rte_eth_dev *dev);
+void ivshmem_link_stop(struct rte_eth_dev *dev);
+int ivshmem_link_update(struct rte_eth_dev *dev, int wait_to_complete);
+
+/* ivshmem_intr.c */
+int ivshmem_rx_intr_setup(struct rte_eth_dev *dev);
+void ivshmem_rx_intr_teardown(struct rte_eth_dev *dev);
+int ivshmem_rx_intr_enable(struct rte_eth_dev *dev, uint16_t q);
+int ivshmem_rx_intr_disable(struct rte_eth_dev *dev, uint16_t q);
+
+/* ivshmem_stats.c */
+int ivshmem_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats);
+int ivshmem_stats_reset(struct rte_eth_dev *dev);
+int ivshmem_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats,
+		       unsigned int n);
+int ivshmem_xstats_get_names(struct rte_eth_dev *dev,
+			     struct rte_eth_xstat_name *names,
+			     unsigned int size);
 
 /* ivshmem_rxtx.c */
 uint16_t ivshmem_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);

@@ -59,8 +59,7 @@ static int ivshmem_pci_probe(struct rte_pci_driver *drv,
 	snprintf(devstr, sizeof(devstr), "pci:%s", name);
 	ret = ivsh_dev_open(&dev, devstr, &opts);
 	if (ret < 0) {
-		IVSHMEM_LOG(ERR, "%s: cannot open the device: %s", name,
-			    ivsh_dev_last_error());
+		IVSHMEM_LOG(ERR, "%s: %s", name, ivsh_dev_last_error());
 		ivshmem_free_args(&args);
 		return ret;
 	}

@@ -108,8 +108,8 @@ static int vdev_open_device(const char *name, const struct ivshmem_args *a,
 	}
 	ret = ivsh_dev_open(devp, devstr, &opts);
 	if (ret < 0)
-		IVSHMEM_LOG(ERR, "%s: cannot open %s: %s", name, devstr,
-			    ivsh_dev_last_error());
+		/* The reason names the device string itself. */
+		IVSHMEM_LOG(ERR, "%s: %s", name, ivsh_dev_last_error());
 	return ret;
 }
 
