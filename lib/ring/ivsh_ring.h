@@ -301,6 +301,9 @@ static inline const void *ivsh_ring_cons_elem(const struct ivsh_ring_cons *c,
 /**
  * Look at up to @p n waiting elements without consuming them; read them
  * through ivsh_ring_cons_elem(c, i), then ivsh_ring_cons_release().
+ * The elements stay in shared memory: a hostile producer may change them
+ * while they are read, so load each field once into a local before
+ * validating it.
  * @param bulk true: all n or nothing
  * @return elements available to read.
  */

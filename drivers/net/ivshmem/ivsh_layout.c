@@ -103,22 +103,30 @@ int ivsh_layout_read_info(const void *shm, uint64_t size,
 			*why = "region too small for a layout header";
 		return -EINVAL;
 	}
-	/* Acquire pairs with the master's release store of state = ready:
-	 * the header fields below were written before it. */
-	uint32_t state = atomic_load_explicit(&((struct lay_hdr *)h)->state,
-					      memory_order_acquire);
+	/*
+	 * Seqlock-style copy: (epoch, state) before and after the copy; a
+	 * master re-initialising the header meanwhile makes us wait instead
+	 * of judging a torn copy. state goes ready -> initializing -> ready,
+	 * so it alone cannot tell; the epoch, bumped by every
+	 * initialisation, must be read BEFORE the copy:
+	 * - epoch acquire pairs with the master's release store of the new
+	 *   epoch: if we see it, its whole header is visible;
+	 * - state acquire pairs with the master's release store of "ready":
+	 *   the header fields were written before it;
+	 * - the fence after the copy pairs with the master's release fence
+	 *   after "initializing": if the copy saw any byte of a new header,
+	 *   state2 is "initializing", or "ready" with epoch2 the new epoch
+	 *   (state2 acquire, so epoch2 is at least the epoch stored before
+	 *   that "ready"), and either differs from what we read first.
+	 */
+	struct lay_hdr *hw = (struct lay_hdr *)h;
+	uint32_t epoch = atomic_load_explicit(&hw->epoch, memory_order_acquire);
+	uint32_t state = atomic_load_explicit(&hw->state, memory_order_acquire);
 	memcpy(&copy, h, offsetof(struct lay_hdr, state));
 	memcpy(&copy.peers_off, &h->peers_off, 24);
-	uint32_t epoch = atomic_load_explicit(&((struct lay_hdr *)h)->epoch,
-					      memory_order_relaxed);
-
-	/* Seqlock-style re-check: a master re-initialising the header while
-	 * we copied it makes us wait instead of judging a torn copy. */
 	atomic_thread_fence(memory_order_acquire);
-	uint32_t state2 = atomic_load_explicit(&((struct lay_hdr *)h)->state,
-					       memory_order_relaxed);
-	uint32_t epoch2 = atomic_load_explicit(&((struct lay_hdr *)h)->epoch,
-					       memory_order_relaxed);
+	uint32_t state2 = atomic_load_explicit(&hw->state, memory_order_acquire);
+	uint32_t epoch2 = atomic_load_explicit(&hw->epoch, memory_order_relaxed);
 
 	if (state == IVSH_LAYOUT_INITIALIZING || state2 != state ||
 	    epoch2 != epoch) {
@@ -248,7 +256,9 @@ int lay_master_init(void *base, uint64_t size,
 	       li.layout_size - IVSH_LAYOUT_HEADER_SIZE);
 	hdr_write(h, &li, size);
 	uint32_t epoch = old_epoch + 1 == 0 ? 1 : old_epoch + 1;
-	atomic_store_explicit(&h->epoch, epoch, memory_order_relaxed);
+	/* Release pairs with the acquire load of epoch in read_info(): a
+	 * reader that sees the new epoch sees the header written above. */
+	atomic_store_explicit(&h->epoch, epoch, memory_order_release);
 	/* Release pairs with the acquire load of state in read_info(): all
 	 * of the above is visible to a peer that sees "ready". */
 	atomic_store_explicit(&h->state, IVSH_LAYOUT_READY,

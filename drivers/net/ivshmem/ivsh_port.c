@@ -273,7 +273,9 @@ static int port_setup_queues(struct ivsh_port *port)
 		rq->peer_epoch = (uint32_t)(atomic_load_explicit(
 			&LAY_CHAN_PROD(in)->gen, memory_order_acquire) >> 32);
 		rq->kick = LAY_CHAN_KICK(in);
-		rq->kick_seq = atomic_load_explicit(&rq->kick->kick,
+		/* Own field (any value will do): continue the sequence of
+		 * earlier lives instead of restarting at 1. */
+		rq->kick_seq = atomic_load_explicit(&rq->kick->seq,
 						    memory_order_relaxed);
 		rq->q = q;
 		rq->zc_seg = calloc(ring, sizeof(*rq->zc_seg));

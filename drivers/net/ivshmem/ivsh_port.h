@@ -215,7 +215,9 @@ int ivsh_port_tx_zc_commit(struct ivsh_port *port, uint16_t q,
 
 /**
  * Ask the peer to ring the doorbell for queue @p q's next frames.
- * @return 0 armed (nothing waiting: safe to sleep on the fd);
+ * @return 0 armed (nothing waiting: safe to sleep on the fd; also when
+ *          the peer's producer index is out of range, which is counted
+ *          as rx_invalid_prod_index);
  *         1 frames are already waiting (do not sleep);
  *         -ENOTSUP the port is not in interrupt mode or the device has no
  *          interrupts; -EINVAL bad queue.

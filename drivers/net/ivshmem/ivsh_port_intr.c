@@ -25,8 +25,12 @@ int ivsh_port_rx_intr_enable(struct ivsh_port *port, uint16_t q)
 
 	if (c->prod_cache != c->head)
 		return 1;
-	/* A new non-zero value: each arming earns one doorbell. */
+	/* A new non-zero value: each arming earns one doorbell. The
+	 * sequence lives in our kick line too, so a restarted consumer
+	 * continues it rather than re-using an answered value. */
 	rq->kick_seq = rq->kick_seq + 1 == 0 ? 1 : rq->kick_seq + 1;
+	atomic_store_explicit(&rq->kick->seq, rq->kick_seq,
+			      memory_order_relaxed);
 	atomic_store_explicit(&rq->kick->kick, rq->kick_seq,
 			      memory_order_relaxed);
 	/* Full fence pairs with the producer's fence after publishing prod
@@ -34,7 +38,16 @@ int ivsh_port_rx_intr_enable(struct ivsh_port *port, uint16_t q)
 	atomic_thread_fence(memory_order_seq_cst);
 	/* Acquire pairs with the producer's release store of prod. */
 	uint32_t pi = atomic_load_explicit(c->prod_idx, memory_order_acquire);
-	return pi != c->head ? 1 : 0;
+	uint32_t avail = pi - c->head;
+
+	/* An index out of range is no reason to stay awake: count it and
+	 * sleep (the wait slices bound the sleep; rx_burst counts it too
+	 * if the caller polls). */
+	if (avail > c->size) {
+		ctr_add(&rq->c.bad_index, 1);
+		return 0;
+	}
+	return avail != 0 ? 1 : 0;
 }
 
 int ivsh_port_rx_intr_disable(struct ivsh_port *port, uint16_t q)

@@ -93,8 +93,17 @@ static inline uint32_t rxq_refresh(struct port_rxq *rq)
 	uint64_t gen = atomic_load_explicit(&rq->pline->gen,
 					    memory_order_relaxed);
 
-	if (unlikely((uint32_t)(gen >> 32) != rq->peer_epoch))
+	if (unlikely((uint32_t)(gen >> 32) != rq->peer_epoch)) {
+		/*
+		 * The producer restarted, maybe after our load of prod: its
+		 * new life read its prod (= start) before its release store
+		 * of gen. The fence makes our gen load an acquire that pairs
+		 * with that store, so prod re-read now is >= start.
+		 */
+		atomic_thread_fence(memory_order_acquire);
+		pi = atomic_load_explicit(c->prod_idx, memory_order_acquire);
 		rxq_reset(rq, gen, pi);
+	}
 	uint32_t avail = pi - c->head;
 	if (unlikely(avail > c->size)) {
 		ctr_add(&rq->c.bad_index, 1);

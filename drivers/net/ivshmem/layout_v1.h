@@ -70,6 +70,10 @@ struct lay_chan_cons {      /* written by the destination */
 
 struct lay_chan_kick {      /* written by the destination */
 	_Atomic uint32_t kick;
+	/* Last non-zero kick value stored, kept across restarts so that a
+	 * new life never re-arms with a value the producer already
+	 * answered (that would be a lost wake-up). */
+	_Atomic uint32_t seq;
 };
 
 /* Descriptor: len (low 32 bits) | flags (high 32 bits). */
@@ -89,6 +93,7 @@ _Static_assert(offsetof(struct lay_hdr, channel_size) == 64, "hdr offsets");
 _Static_assert(sizeof(struct lay_peer) == IVSH_LAYOUT_PEER_SIZE, "peer size");
 _Static_assert(offsetof(struct lay_peer, mac) == 18, "peer offsets");
 _Static_assert(offsetof(struct lay_chan_prod, gen) == 8, "gen offset");
+_Static_assert(offsetof(struct lay_chan_kick, seq) == 4, "kick seq offset");
 _Static_assert(sizeof(lay_desc_t) == LAY_DESC_SIZE, "descriptor size");
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
 	       "shared-memory atomics must be lock-free");

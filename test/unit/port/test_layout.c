@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Layout v1: sizes, master initialisation, attach checks, inspection. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +15,7 @@
 #include "ivsh_layout.h"
 #include "layout_v1.h"
 #include "port_fixture.h"
+#include "watchpoint.h"
 
 static void test_sizes(void **state)
 {
@@ -224,6 +228,141 @@ static void test_id_out_of_range(void **state)
 	pair_close(&pr);
 }
 
+/* A master re-initialising the header (alternating parameters) while a
+ * reader copies it: the reader must see "being initialised" (-EAGAIN) or
+ * one of the two whole headers, never a mix of the two (a mix reads as a
+ * bogus -EPROTO, or as a third layout that nobody wrote). */
+struct reinit {
+	uint8_t *mem;
+	uint64_t size;
+	atomic_bool stop;
+	atomic_ulong rounds;
+};
+
+static void *reinit_main(void *arg)
+{
+	struct reinit *r = arg;
+	struct ivsh_layout_params p[2] = { { 2, 1, 16, 64 }, { 3, 2, 32, 128 } };
+	struct ivsh_layout_info li;
+	char err[200];
+
+	for (unsigned long i = 0; !atomic_load(&r->stop); i++) {
+		if (lay_master_init(r->mem, r->size, &p[i & 1], &li, err,
+				    sizeof(err)) != 0)
+			abort();
+		atomic_store(&r->rounds, i + 1);
+	}
+	return NULL;
+}
+
+static void test_read_info_during_reinit(void **state)
+{
+	(void)state;
+	static struct reinit r;
+	pthread_t t;
+	struct ivsh_layout_info li;
+	uint64_t ok = 0, again = 0;
+
+	r.size = 1u << 20;
+	r.mem = aligned_alloc(4096, r.size);
+	assert_non_null(r.mem);
+	memset(r.mem, 0, r.size);
+	atomic_store(&r.stop, false);
+	atomic_store(&r.rounds, 0);
+	assert_int_equal(pthread_create(&t, NULL, reinit_main, &r), 0);
+	struct timespec t0, tn;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		const char *why = NULL;
+		int rc = ivsh_layout_read_info(r.mem, r.size, &li, &why);
+
+		if (rc == -EAGAIN) {
+			again++;
+		} else {
+			if (rc != 0)
+				fail_msg("read_info: %d (%s)", rc, why);
+			ok++;
+			bool a = li.p.max_peers == 2 && li.p.queues_per_link == 1 &&
+				 li.p.ring_size == 16 && li.p.slot_size == 64;
+			bool b = li.p.max_peers == 3 && li.p.queues_per_link == 2 &&
+				 li.p.ring_size == 32 && li.p.slot_size == 128;
+			assert_true(a || b);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &tn);
+	} while ((tn.tv_sec - t0.tv_sec) * 1000000000L +
+		 (tn.tv_nsec - t0.tv_nsec) < 200000000L);
+	atomic_store(&r.stop, true);
+	pthread_join(t, NULL);
+	print_message("read_info: %llu valid, %llu busy, %lu re-inits\n",
+		      (unsigned long long)ok, (unsigned long long)again,
+		      (unsigned long)atomic_load(&r.rounds));
+	assert_true(ok > 0);
+	free(r.mem);
+}
+
+/* Deterministic version of the race above: a hardware watchpoint on the
+ * header's peers_off traps the reader in the middle of its copy, and the
+ * trap handler re-initialises the header with other parameters right
+ * then. The reader must not take the mix for a layout (it used to read
+ * the epoch only after the copy and reported a bogus -EPROTO). */
+static struct {
+	uint8_t *mem;
+	uint64_t size;
+	int hits;
+} torn;
+
+static void torn_trap(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)si, (void)uc;
+	struct ivsh_layout_params p = { 3, 2, 32, 128 };
+	struct ivsh_layout_info li;
+	char err[128];
+
+	watch_disarm();
+	if (torn.hits++ == 0)
+		lay_master_init(torn.mem, torn.size, &p, &li, err, sizeof(err));
+}
+
+static void test_read_info_torn_header(void **state)
+{
+	(void)state;
+	struct ivsh_layout_params p = { 2, 1, 16, 64 };
+	struct ivsh_layout_info li;
+	struct watch w;
+	char err[128];
+	const char *why = NULL;
+
+	torn.size = 1u << 20;
+	torn.mem = aligned_alloc(4096, torn.size);
+	assert_non_null(torn.mem);
+	memset(torn.mem, 0, torn.size);
+	assert_int_equal(lay_master_init(torn.mem, torn.size, &p, &li, err,
+					 sizeof(err)), 0);
+	torn.hits = 0;
+	int rc = watch_arm(&w, &lay_hdr(torn.mem)->peers_off, 8, torn_trap);
+	if (rc < 0) {
+		print_message("skip: no hardware watchpoint (perf_event_open: %s)\n",
+			      strerror(-rc));
+		free(torn.mem);
+		skip();
+	}
+	rc = ivsh_layout_read_info(torn.mem, torn.size, &li, &why);
+	watch_close(&w);
+	if (torn.hits == 0) {
+		free(torn.mem);
+		print_message("skip: the watchpoint did not fire\n");
+		skip();
+	}
+	/* Re-initialised under our feet: "wait and retry", then the new one. */
+	if (rc != -EAGAIN)
+		fail_msg("read_info during a re-init: %d (%s)", rc,
+			 why ? why : "accepted");
+	assert_int_equal(ivsh_layout_read_info(torn.mem, torn.size, &li, NULL), 0);
+	assert_int_equal(li.p.max_peers, 3);
+	assert_int_equal(li.p.slot_size, 128);
+	free(torn.mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +372,8 @@ int main(void)
 		cmocka_unit_test(test_header_checks),
 		cmocka_unit_test(test_master_restart_and_reinit),
 		cmocka_unit_test(test_id_out_of_range),
+		cmocka_unit_test(test_read_info_during_reinit),
+		cmocka_unit_test(test_read_info_torn_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include "ivsh_layout.h"
 #include "layout_v1.h"
 #include "port_fixture.h"
+#include "watchpoint.h"
 
 #define BUF 9100
 
@@ -267,6 +268,80 @@ static void test_garbage_descriptors(void **state)
 	assert_int_equal(port_xstat(pr->port[1], "rx_errors"), 0);
 	ivsh_port_queue_stats(pr->port[1], 0, &st);
 	assert_int_equal(st.rx_packets, 0);
+}
+
+/*
+ * The producer dies and restarts between the consumer's load of prod and
+ * its load of gen (a watchpoint on prod runs the restart right after the
+ * consumer's load). The consumer then sees a start beyond the prod it
+ * holds: it must re-read prod rather than call the producer broken and
+ * deliver what the dead life left.
+ */
+static struct {
+	struct raw_chan *rc;
+	uint32_t new_epoch;
+	int hits;
+} restart_race;
+
+static void restart_trap(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)si, (void)uc;
+	struct raw_chan *rc = restart_race.rc;
+
+	watch_disarm();
+	if (restart_race.hits++ != 0)
+		return;
+	/* The old life publishes two more frames and dies... */
+	raw_put(rc, 80, 0, 0xee);
+	raw_put(rc, 80, 0, 0xee);
+	raw_publish(rc);
+	/* ...its next life starts where it stopped and sends one. */
+	atomic_store(&LAY_CHAN_PROD(rc->ch)->gen,
+		     (uint64_t)restart_race.new_epoch << 32 | rc->prod);
+	raw_put(rc, 90, 0, 0x77);
+	raw_publish(rc);
+}
+
+static void test_restart_between_prod_and_gen(void **state)
+{
+	struct pair *pr = *state;
+	struct raw_chan rc;
+	static uint8_t buf[4][BUF];
+	struct ivsh_pkt rp[4];
+	struct watch w;
+
+	raw_open(pr, &rc);
+	uint64_t gen = atomic_load(&LAY_CHAN_PROD(rc.ch)->gen);
+	restart_race.rc = &rc;
+	restart_race.new_epoch = (uint32_t)(gen >> 32) + 1;
+	restart_race.hits = 0;
+	for (int i = 0; i < 3; i++)   /* left by the old life, unread */
+		raw_put(&rc, 70, 0, 0xee);
+	raw_publish(&rc);
+	/* Watch prod as the consumer (peer 1) maps it. */
+	const uint8_t *ch1 = (const uint8_t *)ivsh_dev_shm(pr->dev[1]) +
+			     ivsh_layout_channel_off(rc.li, 0, 1, 0);
+	int rc_w = watch_arm(&w, &LAY_CHAN_PROD(ch1)->prod, 4, restart_trap);
+	if (rc_w < 0) {
+		print_message("skip: no hardware watchpoint (perf_event_open: %s)\n",
+			      strerror(-rc_w));
+		skip();
+	}
+	for (int i = 0; i < 4; i++)
+		rp[i] = (struct ivsh_pkt){ buf[i], BUF };
+	uint16_t n = ivsh_port_rx_burst(pr->port[1], 0, rp, 4);
+	watch_close(&w);
+	if (restart_race.hits == 0) {
+		print_message("skip: the watchpoint did not fire\n");
+		skip();
+	}
+	assert_int_equal(port_xstat(pr->port[1], "rx_invalid_restart_index"), 0);
+	assert_int_equal(port_xstat(pr->port[1], "rx_channel_resets"), 1);
+	assert_int_equal(port_xstat(pr->port[1], "rx_channel_reset_dropped_slots"), 5);
+	/* Only the new life's frame is delivered. */
+	assert_int_equal(n, 1);
+	assert_int_equal(rp[0].len, 90);
+	assert_int_equal(buf[0][0], 0x77);
 }
 
 static void send_seq(struct ivsh_port *p, uint32_t from, uint32_t n)
@@ -559,6 +634,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_lengths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_descriptors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_between_prod_and_gen,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),

@@ -13,13 +13,16 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "ivsh_dev.h"
+#include "ivsh_layout.h"
 #include "ivsh_port.h"
 #include "ivsh_server.h"
+#include "layout_v1.h"
 #include "port_fixture.h"
 
 struct env {
@@ -192,11 +195,81 @@ static void test_rx_wait(void **state)
 	assert_int_equal(drain(e->port[1]), 1);
 }
 
+/* Close and re-open the consumer's port: a new attach (new epoch). */
+static void reopen_consumer(struct env *e)
+{
+	struct ivsh_port_conf c = { .intr = true, .max_peers = 2, .peer = 0 };
+
+	ivsh_port_close(e->port[1]);
+	e->port[1] = NULL;
+	assert_int_equal(ivsh_port_open(&e->port[1], e->dev[1], &c), 0);
+	/* The producer learns the (unchanged) vectors of the new life. */
+	ivsh_port_link_update(e->port[0]);
+}
+
+/* Arm, send one frame: the producer must ring exactly one doorbell. */
+static void arm_send_expect_doorbell(struct env *e)
+{
+	uint64_t before = port_xstat(e->port[0], "tx_doorbells");
+
+	assert_int_equal(ivsh_port_rx_intr_enable(e->port[1], 0), 0);
+	send1(e->port[0]);
+	assert_int_equal(port_xstat(e->port[0], "tx_doorbells"), before + 1);
+	assert_int_equal(ivsh_dev_irq_wait(e->dev[1], 0, 2000), 1);
+	assert_int_equal(ivsh_port_rx_intr_disable(e->port[1], 0), 0);
+	assert_int_equal(drain(e->port[1]), 1);
+}
+
+/* A restarted consumer must not re-use the kick values of its previous
+ * life: the producer answers each value once, so a repeated value would
+ * be a lost wake-up (forever, for a caller sleeping without timeout). */
+static void test_kick_after_consumer_restart(void **state)
+{
+	struct env *e = *state;
+
+	drain(e->port[1]);
+	reopen_consumer(e);
+	arm_send_expect_doorbell(e);   /* first arming of this life */
+	reopen_consumer(e);
+	arm_send_expect_doorbell(e);   /* first arming of the next life */
+	arm_send_expect_doorbell(e);
+}
+
+/* A producer index out of range is no reason to stay awake: rx_wait
+ * sleeps its timeout (it used to return "frames wait" at once, making the
+ * caller spin) and the bad index is counted. */
+static void test_rx_wait_bad_prod(void **state)
+{
+	struct env *e = *state;
+	const struct ivsh_layout_info *li = ivsh_port_layout(e->port[1]);
+	uint8_t *ch = (uint8_t *)ivsh_dev_shm(e->dev[1]) +
+		      ivsh_layout_channel_off(li, 0, 1, 0);
+	ivsh_ring_idx_t *prod = &LAY_CHAN_PROD(ch)->prod;
+
+	drain(e->port[1]);
+	uint32_t good = atomic_load(prod);
+	uint64_t bad0 = port_xstat(e->port[1], "rx_invalid_prod_index");
+	atomic_store(prod, good + li->p.ring_size + 7);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ivsh_port_rx_wait(e->port[1], 0, 120), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		  (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 100);
+	assert_true(port_xstat(e->port[1], "rx_invalid_prod_index") > bad0);
+	/* Repaired: frames flow and wake the consumer again. */
+	atomic_store(prod, good);
+	arm_send_expect_doorbell(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kick_protocol),
 		cmocka_unit_test(test_rx_wait),
+		cmocka_unit_test(test_kick_after_consumer_restart),
+		cmocka_unit_test(test_rx_wait_bad_prod),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
