@@ -22,15 +22,8 @@
 
 int fwd_link_poll(struct testpmd *tp)
 {
-	int up;
-
-	/*
-	 * server: devices learn peers' doorbell eventfds from connect
-	 * notices; nothing else reads them, so do it here (non-blocking;
-	 * -ENOTSUP on backends without notices).
-	 */
-	ivsh_dev_process_events(tp->dev);
-	up = ivsh_port_link_update(tp->port) == 1;
+	/* Also reads the server's connect notices (peers' eventfds). */
+	int up = ivsh_port_link_update(tp->port) == 1;
 
 	if (up != tp->link_up) {
 		tp->link_up = up;

@@ -491,6 +491,10 @@ int ivsh_port_link_update(struct ivsh_port *port)
 	uint64_t now = now_ms();
 	int up = 1;
 
+	/* Learn peers that (re)connected to the server since the last call,
+	 * so doorbells go to their current eventfds; -ENOTSUP on backends
+	 * that cannot know, which is fine. Never blocks. */
+	(void)ivsh_dev_process_events(port->dev);
 	port_heartbeat(port);
 	uint32_t hstate = atomic_load_explicit(&h->state, memory_order_relaxed);
 	uint32_t hepoch = atomic_load_explicit(&h->epoch, memory_order_relaxed);

@@ -119,8 +119,10 @@ void ivsh_port_peer_mac(const struct ivsh_port *port, uint8_t mac[6]);
  * sides are attached with known epochs and the peer's heartbeat moves
  * (within the liveness window). When the peer comes back with a new epoch,
  * this side's channels to it are reset (counted in xstats) before the link
- * is reported up. Call it periodically (every millisecond or so); it is
- * cheap and never blocks.
+ * is reported up. It also handles the device's waiting connect and
+ * disconnect notices (ivsh_dev_process_events()), so doorbells reach peers
+ * that joined later. Call it periodically (every millisecond or so); it
+ * is cheap and never blocks.
  * @return 1 link up, 0 link down.
  */
 int ivsh_port_link_update(struct ivsh_port *port);

@@ -50,8 +50,6 @@ int node_links(struct node *n)
 {
 	int up = 0;
 
-	/* learn peers' doorbell eventfds (connect notices); see the report */
-	ivsh_dev_process_events(n->dev);
 	for (int i = 0; i < n->nports; i++)
 		up += ivsh_port_link_update(n->port[i]) == 1;
 	return up;

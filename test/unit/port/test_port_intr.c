@@ -5,6 +5,7 @@
  * suppression, rx_wait.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -263,6 +264,49 @@ static void test_rx_wait_bad_prod(void **state)
 	arm_send_expect_doorbell(e);
 }
 
+/*
+ * A peer that (re)connects after this side opened its port: this side
+ * must learn the new peer's eventfds from the server's notices through
+ * ivsh_port_link_update() alone, or its doorbells go to the departed
+ * client's eventfd and the new consumer never wakes.
+ */
+static void test_doorbell_reaches_late_peer(void **state)
+{
+	struct env *e = *state;
+	struct ivsh_port_conf c = { .intr = true, .peer = 0 };
+	char name[160];
+	struct pollfd pfd;
+	int up = 0;
+
+	ivsh_port_close(e->port[1]);
+	ivsh_dev_close(e->dev[1]);
+	snprintf(name, sizeof(name), "server:%s", e->sock);
+	assert_int_equal(ivsh_dev_open(&e->dev[1], name, NULL), 0);
+	assert_int_equal(ivsh_dev_id(e->dev[1]), 1);
+	assert_int_equal(ivsh_port_open(&e->port[1], e->dev[1], &c), 0);
+
+	/* No explicit ivsh_dev_process_events(): link updates only. */
+	for (int k = 0; k < 3000 && !up; k++) {
+		/* Both every round: each side's update is its heartbeat. */
+		int a = ivsh_port_link_update(e->port[0]);
+		int b = ivsh_port_link_update(e->port[1]);
+
+		up = a && b;
+		usleep(1000);
+	}
+	assert_true(up);
+	assert_int_equal(ivsh_dev_peer_vectors(e->dev[0], 1), 1);
+
+	assert_int_equal(ivsh_port_rx_intr_enable(e->port[1], 0), 0);
+	send1(e->port[0]);
+	pfd.fd = ivsh_port_rx_intr_fd(e->port[1], 0);
+	pfd.events = POLLIN;
+	assert_true(pfd.fd >= 0);
+	assert_int_equal(poll(&pfd, 1, 2000), 1);
+	ivsh_dev_irq_ack(e->dev[1], 0);
+	ivsh_port_rx_intr_disable(e->port[1], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_rx_wait),
 		cmocka_unit_test(test_kick_after_consumer_restart),
 		cmocka_unit_test(test_rx_wait_bad_prod),
+		cmocka_unit_test(test_doorbell_reaches_late_peer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
