@@ -55,10 +55,12 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 OUT=
 N=0
+KEEP=
 for a in $(cat /proc/cmdline); do
 	case "$a" in
 	ivsh.out=*) OUT=${a#ivsh.out=} ;;
 	ivsh.guest=*) N=${a#ivsh.guest=} ;;
+	ivsh.keep=*) KEEP="$KEEP ${a#ivsh.keep=}" ;;
 	esac
 done
 die() { echo "ivsh-init: $*"; poweroff -f; }
@@ -70,9 +72,21 @@ mount -t 9p -o "$O,ro" host /host || die "cannot mount the host's /"
 mount -o bind /proc /host/proc
 mount -o bind /sys /host/sys
 mount -o bind /dev /host/dev
+# The guest gets fresh, writable /tmp, /run and /dev/shm; a project tree
+# that lives below one of them (a clone in /tmp) stays visible through.
+i=0
+for k in $KEEP; do
+	mkdir -p /keep$i && mount -o bind "/host$k" /keep$i || die "cannot keep $k"
+	i=$((i + 1))
+done
 mount -t tmpfs tmpfs /host/tmp
 mount -t tmpfs tmpfs /host/run
 mkdir -p /host/dev/shm && mount -t tmpfs tmpfs /host/dev/shm
+i=0
+for k in $KEEP; do
+	mkdir -p "/host$k" && mount -o bind /keep$i "/host$k" || die "cannot keep $k"
+	i=$((i + 1))
+done
 mkdir -p "/host$OUT" 2>/dev/null
 mount -t 9p -o "$O" out "/host$OUT" || die "cannot mount the run folder"
 echo "ivsh-init: guest $N running $OUT/guest$N.sh"
@@ -377,17 +391,30 @@ class Run:
         else:
             dev = ["-object", f"memory-backend-file,id=hm,size={os.path.getsize(shmfile)},mem-path={shmfile},share=on",
                    "-device", "ivshmem-plain,memdev=hm,bus=pcie.0,addr=0x4"]
+        keep = "".join(f" ivsh.keep={k}" for k in self.kept_folders())
         cmd = [self.qemu, "-accel", "tcg", "-cpu", "max",
                "-M", "q35", "-m", "512", "-smp", "1",
                "-nodefaults", "-display", "none", "-no-reboot",
                "-device", "intel-iommu,intremap=on",
                "-kernel", self.kernel, "-initrd", self.initrd,
-               "-append", f"console=ttyS0 intel_iommu=on panic=-1 loglevel=4 ivsh.out={self.dir} ivsh.guest={n}",
+               "-append", f"console=ttyS0 intel_iommu=on panic=-1 loglevel=4 ivsh.out={self.dir} ivsh.guest={n}{keep}",
                "-serial", f"file:{os.path.join(self.dir, f'console{n}.log')}",
                "-virtfs", "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap",
                "-virtfs", f"local,path={self.dir},mount_tag=out,security_model=none,multidevs=remap",
                ] + dev
         return self.spawn(cmd, f"qemu{n}.log")
+
+    def kept_folders(self):
+        """Top folders of the source and build trees that lie below a
+        mount point the guest replaces with its own tmpfs (/tmp, /run,
+        /dev/shm): the guest's init bind-mounts them back."""
+        keep = set()
+        here = os.path.dirname(os.path.abspath(__file__))
+        for path in (os.path.realpath(self.build), os.path.realpath(here)):
+            for top in ("/tmp/", "/run/", "/dev/shm/"):
+                if path.startswith(top):
+                    keep.add(top + path[len(top):].split("/")[0])
+        return sorted(keep)
 
     def wait_console(self, n, timeout=20):
         """Wait until guest n prints (so its QEMU has connected)."""
