@@ -24,6 +24,7 @@ enum {
 	OPT_MEMFD,
 	OPT_MAX_QUEUED,
 	OPT_STALL_TIMEOUT,
+	OPT_SAFE_IDS,
 };
 
 static const struct option long_opts[] = {
@@ -42,6 +43,7 @@ static const struct option long_opts[] = {
 	{ "group", required_argument, NULL, OPT_GROUP },
 	{ "max-queued", required_argument, NULL, OPT_MAX_QUEUED },
 	{ "stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT },
+	{ "safe-ids", no_argument, NULL, OPT_SAFE_IDS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -65,6 +67,10 @@ void options_usage(FILE *out)
 "  -p, --pidfile FILE      write the server's pid to FILE\n"
 "  -v, --verbose           log debug messages too\n"
 "      --max-clients N     accept at most N clients, 1..65536 (default 65536)\n"
+"      --safe-ids          do not hand out an ID again while a client that saw\n"
+"                          it go is still connected (QEMU 7.2's ivshmem\n"
+"                          device corrupts its heap when a peer ID it saw\n"
+"                          leave comes back); default: lowest unused ID\n"
 "      --mode OCTAL        socket file mode, e.g. 0660\n"
 "      --group NAME        socket file group (name or number)\n"
 "      --max-queued N      messages a client may leave unread beyond its\n"
@@ -88,6 +94,27 @@ static int bad(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return -1;
+}
+
+/*
+ * getopt_long() failed on @p arg (argv[optind - 1]) without a missing
+ * argument. optopt is 0 for an unknown long option, the option's value
+ * for a long option given "=VALUE" although it takes none, else the
+ * unknown short option character.
+ */
+static int bad_option(const char *arg)
+{
+	if (!optopt)
+		return bad("unknown option '%s' (see --help)", arg);
+	for (const struct option *o = long_opts; o->name; o++)
+		if (o->val == optopt && o->has_arg == no_argument)
+			return bad("option '--%s' takes no argument", o->name);
+	if (optopt > 0 && optopt < 128) {
+		char s[3] = { '-', (char)optopt, 0 };
+
+		return bad("unknown option '%s' (see --help)", s);
+	}
+	return bad("unknown option '%s' (see --help)", arg);
 }
 
 /* Decimal unsigned number within [lo, hi]. */
@@ -264,17 +291,14 @@ int options_parse(struct options *o, int argc, char **argv)
 					   optarg);
 			c->stall_timeout_ms = (unsigned int)v;
 			break;
+		case OPT_SAFE_IDS:
+			c->id_policy = IVSH_SERVER_IDS_SAFE;
+			break;
 		case ':':
 			return bad("option '%s' needs an argument",
 				   argv[optind - 1]);
 		default:
-			if (optopt) {
-				char s[3] = { '-', (char)optopt, 0 };
-
-				return bad("unknown option '%s' (see --help)", s);
-			}
-			return bad("unknown option '%s' (see --help)",
-				   argv[optind - 1]);
+			return bad_option(argv[optind - 1]);
 		}
 	}
 	if (o->help)

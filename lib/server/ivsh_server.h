@@ -14,7 +14,9 @@
  * away the others get its ID without a descriptor.
  *
  * IDs: the first client gets 0 (the ivshmem "master"), every later one the
- * lowest unused ID.
+ * lowest unused ID. With IVSH_SERVER_IDS_SAFE an ID that other clients saw
+ * go away is held back while any of them is still connected (see enum
+ * ivsh_server_id_policy).
  *
  * The caller owns the event loop: poll ivsh_server_fd() for readability
  * (it is an epoll descriptor) and call ivsh_server_process() when it is
@@ -51,6 +53,31 @@ enum ivsh_server_shm_kind {
 	 * file shm_name is opened (created when missing) and kept.
 	 */
 	IVSH_SERVER_SHM_PATH,
+};
+
+/**
+ * How IDs are handed out. Both give the first client ID 0 and pick the
+ * lowest ID allowed, always below max_clients.
+ */
+enum ivsh_server_id_policy {
+	/** The lowest unused ID (default): a freed ID is reused at once, so
+	 *  a restarted master is 0 again. */
+	IVSH_SERVER_IDS_LOWEST = 0,
+	/**
+	 * Safe for QEMU's ivshmem device as found in QEMU 7.2: when a peer
+	 * leaves, QEMU frees that peer's eventfd array but keeps the pointer,
+	 * and when a later peer arrives with the same ID it writes the new
+	 * eventfds into the freed memory (heap corruption, typically an
+	 * abort). So an ID freed while other clients were connected is not
+	 * handed out again while any client that was connected at that
+	 * moment (and so got its disconnect notice) is still connected. Once
+	 * all of those have gone the ID is free again; with no client
+	 * connected every ID is free, so the first client still gets 0.
+	 * Costs: a restarted master gets 0 only if nobody saw the old one
+	 * leave, and a client may be refused while fewer than max_clients
+	 * are connected when every free ID below max_clients is held back.
+	 */
+	IVSH_SERVER_IDS_SAFE,
 };
 
 /** Smallest shared-memory size accepted (one page). */
@@ -104,6 +131,8 @@ struct ivsh_server_conf {
 	ivsh_server_log_fn log;
 	/** Passed to @p log. */
 	void *log_opaque;
+	/** ID policy; 0 = IVSH_SERVER_IDS_LOWEST. */
+	enum ivsh_server_id_policy id_policy;
 };
 
 /** Counters, for monitoring and tests. */
@@ -116,6 +145,11 @@ struct ivsh_server_stats {
 	uint64_t dropped_protocol;  /**< dropped: sent data to the server */
 	uint64_t dropped_error;     /**< dropped: socket error while sending */
 	uint64_t messages_sent;     /**< protocol messages sent */
+	uint64_t ids_held_back;     /**< IVSH_SERVER_IDS_SAFE: clients given a
+				         higher ID than the lowest unused one */
+	uint64_t rejected_ids;      /**< IVSH_SERVER_IDS_SAFE: refused, below
+				         max_clients but every free ID below it
+				         held back */
 };
 
 /**
@@ -130,8 +164,9 @@ struct ivsh_server_stats {
  * @return 0 on success;
  *         -EINVAL       bad configuration (size not a power of two or out
  *                       of range, vectors not 1..64, missing path or name,
- *                       max_clients too large, hugetlbfs size not a
- *                       multiple of the huge page size);
+ *                       max_clients too large, unknown id_policy,
+ *                       hugetlbfs size not a multiple of the huge page
+ *                       size);
  *         -ENAMETOOLONG socket path longer than a sockaddr_un holds;
  *         -ENOENT       the socket's directory (or the shm directory)
  *                       does not exist;

@@ -174,6 +174,7 @@ static void reap(struct ivsh_server *srv, struct client *c)
 	if (c->blocked)
 		srv->nblocked--;
 	unlink_client(srv, c);
+	srv_ids_released(srv, c); /* before the notices go out */
 	srv->st.disconnects++;
 	srv_log(srv, c->why_level, "client %u disconnected: %s (%u left)",
 		(unsigned int)c->id, c->why, srv->nclients);
@@ -231,21 +232,6 @@ void srv_settle(struct ivsh_server *srv)
 	}
 }
 
-/* Lowest unused ID, and the client after which it goes in the list. */
-static int pick_id(struct ivsh_server *srv, struct client **after)
-{
-	unsigned int id = 0;
-
-	*after = NULL;
-	for (struct client *c = srv->clients; c; c = c->next) {
-		if (c->id != id)
-			break;
-		*after = c;
-		id++;
-	}
-	return id < srv->conf.max_clients ? (int)id : -1;
-}
-
 static void insert_after(struct ivsh_server *srv, struct client *c,
 			 struct client *after)
 {
@@ -284,7 +270,15 @@ static void add_client(struct ivsh_server *srv, int sock)
 	struct client *c, *after;
 	int id, rc;
 
-	id = pick_id(srv, &after);
+	id = srv_ids_pick(srv, &after);
+	if (id == -EBUSY) {
+		srv->st.rejected_ids++;
+		srv_log(srv, LOG_WARNING,
+			"rejecting client: %u clients connected, every free ID below %u is held back (safe ID policy)",
+			srv->nclients, srv->conf.max_clients);
+		close(sock);
+		return;
+	}
 	if (id < 0) {
 		srv->st.rejected_full++;
 		srv_log(srv, LOG_WARNING,
@@ -319,6 +313,7 @@ static void add_client(struct ivsh_server *srv, int sock)
 	}
 	c->queue_limit = UINT32_MAX; /* set once the handshake is queued */
 	insert_after(srv, c, after);
+	srv_ids_connected(srv, c);
 	srv->st.connects++;
 	srv_log(srv, LOG_INFO, "client %u connected (%u clients)",
 		(unsigned int)c->id, srv->nclients);

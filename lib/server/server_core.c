@@ -144,6 +144,12 @@ static int check_conf(const struct ivsh_server_conf *conf, char *err,
 			IVSH_SERVER_MAX_CLIENTS, conf->max_clients);
 		return -EINVAL;
 	}
+	if (conf->id_policy != IVSH_SERVER_IDS_LOWEST &&
+	    conf->id_policy != IVSH_SERVER_IDS_SAFE) {
+		set_err(err, errlen, "unknown ID policy %d",
+			(int)conf->id_policy);
+		return -EINVAL;
+	}
 	if (conf->shm_kind != IVSH_SERVER_SHM_MEMFD &&
 	    (!conf->shm_name || !*conf->shm_name)) {
 		set_err(err, errlen, "no shared memory name or path given");
@@ -213,6 +219,11 @@ int ivsh_server_create(struct ivsh_server **out,
 	}
 	srv->conf.socket_path = srv->socket_path;
 	srv->conf.shm_name = srv->shm_name;
+	if (srv_ids_init(srv) < 0) {
+		set_err(err, errlen, "out of memory");
+		rc = -ENOMEM;
+		goto fail;
+	}
 
 	rc = setup_events(srv, err, errlen);
 	if (rc < 0)
@@ -232,9 +243,10 @@ int ivsh_server_create(struct ivsh_server **out,
 		goto fail;
 	}
 	srv_log(srv, LOG_NOTICE,
-		"listening on %s: %llu bytes of shared memory, %u vectors, up to %u clients",
+		"listening on %s: %llu bytes of shared memory, %u vectors, up to %u clients%s",
 		srv->socket_path, (unsigned long long)srv->shm_size,
-		srv->conf.vectors, srv->conf.max_clients);
+		srv->conf.vectors, srv->conf.max_clients,
+		srv->id_released ? ", safe IDs" : "");
 	*out = srv;
 	return 0;
 fail:
@@ -259,6 +271,7 @@ void ivsh_server_destroy(struct ivsh_server *srv)
 		close(srv->timer_fd);
 	if (srv->epfd >= 0)
 		close(srv->epfd);
+	srv_ids_fini(srv);
 	free(srv->socket_path);
 	free(srv->shm_name);
 	free(srv);

@@ -61,6 +61,7 @@ struct client {
 	bool dirty;               /* on the flush list */
 	uint32_t queue_limit;     /* handshake length + conf.max_queued */
 	uint32_t handshake_left;  /* handshake messages not yet sent */
+	uint64_t serial;          /* connect order, from srv->conn_serial */
 	uint64_t stall_since_ms;  /* while blocked: last progress */
 	struct msgq out;
 	struct fdref *vec[IVSH_PROTO_MAX_VECTORS]; /* own eventfds */
@@ -96,6 +97,9 @@ struct ivsh_server {
 	unsigned int nblocked;
 	struct client *dirty;         /* clients with output to try */
 	struct client *dead;          /* clients to reap */
+	uint64_t conn_serial;         /* last connect serial handed out */
+	uint64_t *id_released;        /* IDS_SAFE: conn_serial when each ID
+				       * was last freed; else NULL */
 
 	struct ivsh_server_stats st;
 };
@@ -129,6 +133,16 @@ void srv_client_kill(struct ivsh_server *srv, struct client *c,
 void srv_settle(struct ivsh_server *srv);
 void srv_check_stalls(struct ivsh_server *srv);
 void srv_client_free(struct client *c);
+
+/* server_ids.c */
+int srv_ids_init(struct ivsh_server *srv);          /* 0 or -ENOMEM */
+void srv_ids_fini(struct ivsh_server *srv);
+/* A free ID for a new client, and the client after which it goes in the
+ * list; -ENOSPC if max_clients are connected, -EBUSY if every free ID is
+ * held back (IDS_SAFE). */
+int srv_ids_pick(struct ivsh_server *srv, struct client **after);
+void srv_ids_connected(struct ivsh_server *srv, struct client *c);
+void srv_ids_released(struct ivsh_server *srv, const struct client *c);
 
 /* server_core.c */
 uint64_t srv_now_ms(void);

@@ -150,6 +150,15 @@ static void test_bad_inputs(void **state)
 	E("unknown group", "-F", "-S", sock, "--group", "no-such-group-xyz");
 	E("choose one of", "-F", "-S", sock, "-M", "x", "--memfd");
 	E("unexpected argument 'extra'", "-F", "-S", sock, "extra");
+	/* --safe-ids takes no value, and does not excuse other mistakes. */
+	E("option '--safe-ids' takes no argument", "-F", "-S", sock,
+	  "--safe-ids=1");
+	E("option '--memfd' takes no argument", "-F", "-S", sock, "--memfd=1");
+	E("choose one of", "-F", "-S", sock, "--safe-ids", "-M", "x",
+	  "--memfd");
+	E("bad client limit", "-F", "-S", sock, "--safe-ids",
+	  "--max-clients", "0");
+	E("unexpected argument '1'", "-F", "-S", sock, "--safe-ids", "1");
 	/* Nothing was left behind by the failures. */
 	assert_int_equal(access(sock, F_OK), -1);
 	unlink(file);
@@ -180,6 +189,7 @@ static void test_help(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_non_null(strstr(out, "--socket"));
 	assert_non_null(strstr(out, "--max-clients"));
+	assert_non_null(strstr(out, "--safe-ids"));
 	(void)err;
 }
 
@@ -261,6 +271,54 @@ static void test_foreground_serves_and_stops(void **state)
 	}
 }
 
+/* Read @p tc until @p done says so (5 s at most). */
+static void read_until(struct tclient *tc, bool (*done)(struct tclient *))
+{
+	for (int i = 0; i < 500 && !done(tc) && !tc->err; i++) {
+		struct pollfd pfd = { .fd = tc->sock, .events = POLLIN };
+
+		poll(&pfd, 1, 10);
+		tc_read(tc);
+	}
+	assert_int_equal(tc->err, 0);
+	assert_true(done(tc));
+}
+
+static bool saw_0_leave(struct tclient *tc)
+{
+	return tc->peer_gone_events[0] > 0;
+}
+
+static void test_safe_ids_served(void **state)
+{
+	char err[8192];
+	struct tclient *a, *b, *c;
+	struct run r;
+
+	(void)state;
+	spawn(&r, (const char *const[]){ "-F", "-v", "-S", sock,
+		"--safe-ids", NULL });
+	running = r.pid;
+	a = connect_and_handshake(sock, 1);
+	b = connect_and_handshake(sock, 1);
+	assert_int_equal(a->id, 0);
+	assert_int_equal(b->id, 1);
+	tc_close(a);
+	read_until(b, saw_0_leave);
+	/* b saw 0 go: the newcomer gets 2, not 0. */
+	c = connect_and_handshake(sock, 1);
+	assert_int_equal(c->id, 2);
+	tc_close(b);
+	tc_close(c);
+	assert_int_equal(kill(r.pid, SIGTERM), 0);
+	assert_int_equal(wait_exit(r.pid, 10000), 0);
+	running = -1;
+	read_all(r.err_fd, err, sizeof(err));
+	assert_non_null(strstr(err, "safe IDs"));
+	assert_non_null(strstr(err, "ID 0 held back"));
+	assert_non_null(strstr(err, "client 2 connected"));
+}
+
 static void test_daemon_mode(void **state)
 {
 	char pidfile[300], err[4096];
@@ -334,6 +392,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_bad_inputs, cleanup),
 		cmocka_unit_test_teardown(test_help, cleanup),
 		cmocka_unit_test_teardown(test_foreground_serves_and_stops, cleanup),
+		cmocka_unit_test_teardown(test_safe_ids_served, cleanup),
 		cmocka_unit_test_teardown(test_daemon_mode, cleanup),
 		cmocka_unit_test_teardown(test_daemon_reports_pidfile_error, cleanup),
 	};
