@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -78,14 +79,92 @@ def parse_args(description):
     return ap.parse_args()
 
 
+def _world_writable_ancestor(path):
+    """The first of @path and its parents that others may write, or None.
+    The EAL refuses a -d plugin below such a folder (or itself such a
+    file): 'directory path X is world-writable and insecure'."""
+    p = os.path.realpath(path)
+    while True:
+        try:
+            if os.stat(p).st_mode & stat.S_IWOTH:
+                return p
+        except OSError:
+            return p
+        if p == "/":
+            return None
+        p = os.path.dirname(p)
+
+
+def plugin_runpath(plugin):
+    """The plugin's RUNPATH/RPATH folders with $ORIGIN made absolute (the
+    staged copy lives elsewhere, so its own $ORIGIN would be wrong)."""
+    origin = os.path.dirname(os.path.realpath(plugin))
+    dirs = []
+    try:
+        out = subprocess.run(["readelf", "-d", plugin], capture_output=True,
+                             text=True, check=True).stdout
+        for m in re.finditer(r"\((?:RUNPATH|RPATH)\)\s+Library r\w*path: "
+                             r"\[(.*)\]", out):
+            dirs += m.group(1).split(":")
+    except (OSError, subprocess.CalledProcessError):
+        # No binutils: the build tree's layout (drivers/net/ivshmem/dpdk
+        # next to libivsh_net, four levels below libivsh).
+        dirs = ["$ORIGIN/..", "$ORIGIN/../../../.."]
+    return [os.path.normpath(d.replace("${ORIGIN}", origin)
+                             .replace("$ORIGIN", origin))
+            for d in dirs if d]
+
+
+def stage_plugin(plugin):
+    """Copy @plugin into a private folder whose every parent is safe for
+    the EAL's -d check (the build tree may be anywhere, /tmp included),
+    point LD_LIBRARY_PATH of every child at the folders its RUNPATH names,
+    and return the copy's path. The folder is removed at exit. Exits 77
+    when no safe place exists."""
+    bases = []
+    if os.access("/run", os.W_OK):
+        bases.append("/run")
+    for var in ("XDG_RUNTIME_DIR", "HOME"):
+        if os.environ.get(var):
+            bases.append(os.environ[var])
+    tried = []
+    for base in bases:
+        bad = _world_writable_ancestor(base)
+        if bad is not None:
+            tried.append("%s (%s is world-writable)" % (base, bad))
+            continue
+        try:
+            d = tempfile.mkdtemp(prefix="ivsh-dpdk-plugin-%d-" % os.getpid(),
+                                 dir=base)
+        except OSError as e:
+            tried.append("%s (%s)" % (base, e.strerror))
+            continue
+        _cleanups.append(lambda d=d: shutil.rmtree(d, ignore_errors=True))
+        copy = os.path.join(d, os.path.basename(plugin))
+        shutil.copyfile(plugin, copy)
+        os.chmod(copy, 0o755)
+        bad = _world_writable_ancestor(copy)
+        if bad is not None:  # a umask or ACL surprise: try the next base
+            tried.append("%s (%s is world-writable)" % (base, bad))
+            continue
+        libs = plugin_runpath(plugin)
+        old = os.environ.get("LD_LIBRARY_PATH")
+        os.environ["LD_LIBRARY_PATH"] = ":".join(libs + ([old] if old else []))
+        return copy
+    skip("no private folder for the plugin copy that the EAL accepts "
+         "(it refuses -d below a world-writable folder); tried: " +
+         (", ".join(tried) or "none of /run, $XDG_RUNTIME_DIR, $HOME set"))
+
+
 def require(args, server=True, ivsh_testpmd=False):
-    """Exit 77 with a reason when something the test needs is missing."""
+    """Exit 77 with a reason when something the test needs is missing.
+    Replaces args.plugin with a staged copy the EAL accepts (stage_plugin)."""
     if not args.plugin:
         skip("net_ivshmem plugin not built: " + (args.skip_reason or "?"))
     if not os.path.isfile(args.plugin):
         skip("net_ivshmem plugin not built yet: " + args.plugin)
     if shutil.which("dpdk-testpmd") is None:
-        skip("dpdk-testpmd not found (apt-get install dpdk)")
+        skip("dpdk-testpmd not found (apt-get install dpdk-dev)")
     if os.path.exists(os.path.join(PMD_DIR, "librte_net_ivshmem.so")):
         skip("an installed librte_net_ivshmem.so in " + PMD_DIR +
              " would be loaded twice with -d; remove it to test the build")
@@ -94,6 +173,7 @@ def require(args, server=True, ivsh_testpmd=False):
     if ivsh_testpmd and not os.access(args.ivsh_testpmd or "/nonexistent",
                                       os.X_OK):
         skip("ivsh-testpmd not built: " + (args.ivsh_testpmd or "?"))
+    args.plugin = stage_plugin(args.plugin)
 
 
 class Workdir:
@@ -215,6 +295,23 @@ class TestPmd:
                 return
             time.sleep(0.1)
         fail("%s: link not %s after %d s" % (self.name, state, timeout))
+
+    def wait_drained(self, expected, timeout=15):
+        """Poll 'show port stats 0' until the port has taken @expected
+        frames (RX-packets + RX-errors) off the ring, so that a receiver
+        slowed down by a busy machine is not stopped with frames still
+        waiting. Returns quietly on timeout: the test's own checks then
+        report the difference."""
+        rx = re.compile(r"NIC statistics for port 0")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            seen = len(rx.findall(self.output()))
+            self.send("show port stats 0")
+            self.wait_output(rx.pattern, 5, "port stats", count=seen + 1)
+            st = port_stats(self.output())
+            if st.get("RX-packets", 0) + st.get("RX-errors", 0) >= expected:
+                return
+            time.sleep(0.2)
 
     def link_events(self):
         return len(re.findall(r"Port 0: link state change event",

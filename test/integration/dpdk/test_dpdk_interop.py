@@ -15,8 +15,6 @@ an ivsh-server, the project's ivsh-testpmd on the other, both directions.
    with no port rx errors; testpmd's TX-packets >= COUNT.
 """
 
-import time
-
 import dpdk_helpers as h
 
 COUNT = 100000
@@ -52,7 +50,7 @@ def main():
     js = h.ivsh_json(wd, "ivsh-tx")
     h.check(js["tx_packets"] == COUNT,
             "ivsh-testpmd sent %d frames (%d)" % (COUNT, js["tx_packets"]))
-    time.sleep(0.5)
+    pmd.wait_drained(COUNT)
     pmd.send("stop", "show port stats 0", "show port xstats 0")
     pmd.wait_output(r"pmd_tx_q0_commit_failed", 10, "stats")
     out = pmd.output()

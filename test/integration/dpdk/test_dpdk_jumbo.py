@@ -14,8 +14,6 @@
    (pmd_rx_q0_no_scatter_drops == RX-errors == COUNT_DROP, RX-packets 0).
 """
 
-import time
-
 import dpdk_helpers as h
 
 COUNT = 20000
@@ -50,7 +48,7 @@ def main():
                              "ivsh-tx", ["--count", str(COUNT), "--pkt-len",
                                          str(JUMBO), "--wait-link", "10"])
     wait_exit(ivs, "ivsh-testpmd txonly (9000 bytes)")
-    time.sleep(0.5)
+    pmd.wait_drained(COUNT)
     pmd.send("stop", "show port stats 0", "show port xstats 0")
     pmd.wait_output(r"pmd_tx_q0_commit_failed", 10, "stats")
     out = pmd.output()
@@ -96,7 +94,7 @@ def main():
                                           "--pkt-len", str(JUMBO),
                                           "--wait-link", "10"])
     wait_exit(ivs, "ivsh-testpmd txonly (to a port without scatter)")
-    time.sleep(0.5)
+    pmd.wait_drained(COUNT_DROP)
     pmd.send("stop", "show port stats 0", "show port xstats 0")
     pmd.wait_output(r"pmd_tx_q0_commit_failed", 10, "stats")
     out = pmd.output()

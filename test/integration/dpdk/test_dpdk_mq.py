@@ -43,7 +43,7 @@ def main():
     time.sleep(1.5)
     tx.send("stop")
     tx.wait_output(r"Forward statistics for port 0", 10, "tx stop")
-    time.sleep(0.5)
+    rx.wait_drained(h.fwd_stats(tx.output())[1])
     rx.send("stop")
     rx.wait_output(r"Forward statistics for port 0", 10, "rx stop")
     for p in (rx, tx):

@@ -50,7 +50,8 @@ def main():
     time.sleep(2)
     tx.send("stop")
     tx.wait_output(r"Forward statistics for port 0", 10, "tx stop")
-    time.sleep(0.5)  # let the receiver drain the ring
+    _, tx_fwd = h.fwd_stats(tx.output())
+    rx.wait_drained(tx_fwd)  # a busy machine may leave it behind
     rx.send("stop")
     rx.wait_output(r"Forward statistics for port 0", 10, "rx stop")
 

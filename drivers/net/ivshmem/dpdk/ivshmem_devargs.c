@@ -28,16 +28,19 @@
 #define ARG_SLOT_SIZE "slot_size"
 #define ARG_MAC "mac"
 #define ARG_TIMEOUT "timeout"
+#define ARG_VECTORS "vectors"
 
 static const char *const vdev_keys[] = {
 	ARG_SERVER, ARG_SHM, ARG_PEER, ARG_QUEUES, ARG_ID, ARG_SIZE,
 	ARG_INTR, ARG_RING_SIZE, ARG_SLOT_SIZE, ARG_MAC, ARG_TIMEOUT, NULL,
 };
 
-/* The PCI function is the device: no path, ID or size to give. */
+/* The PCI function is the device: no path or size to give. id= is for
+ * ivshmem-plain, whose IVPosition is always 0; vectors= uses fewer MSI-X
+ * vectors than the device has. */
 static const char *const pci_keys[] = {
-	ARG_PEER, ARG_QUEUES, ARG_INTR, ARG_RING_SIZE, ARG_SLOT_SIZE,
-	ARG_MAC, ARG_TIMEOUT, NULL,
+	ARG_PEER, ARG_QUEUES, ARG_ID, ARG_INTR, ARG_RING_SIZE, ARG_SLOT_SIZE,
+	ARG_MAC, ARG_TIMEOUT, ARG_VECTORS, NULL,
 };
 
 /* Decimal (or 0x hex) unsigned integer, whole string, within [min, max]. */
@@ -184,6 +187,11 @@ static int handle_arg(const char *key, const char *value, void *opaque)
 		a->timeout_ms = (int)v;
 		return ret;
 	}
+	if (strcmp(key, ARG_VECTORS) == 0) {
+		ret = parse_uint(key, value, 1, IVSHMEM_MAX_VECTORS, &v);
+		a->vectors = (uint16_t)v;
+		return ret;
+	}
 	IVSHMEM_LOG(ERR, "unknown devarg %s", key);
 	return -EINVAL;
 }
@@ -211,7 +219,7 @@ int ivshmem_parse_args(const char *params, enum ivshmem_kind kind,
 			IVSHMEM_LOG(ERR, "cannot parse devargs \"%s\" (known keys:%s)",
 				    params, kind == IVSHMEM_KIND_VDEV ?
 				    " server shm peer queues id size intr ring_size slot_size mac timeout" :
-				    " peer queues intr ring_size slot_size mac timeout");
+				    " peer queues id intr ring_size slot_size mac timeout vectors");
 			return -EINVAL;
 		}
 		for (i = 0; ret == 0 && keys[i] != NULL; i++) {

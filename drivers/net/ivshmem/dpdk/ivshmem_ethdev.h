@@ -35,6 +35,8 @@ extern int ivshmem_logtype;
 #define IVSHMEM_BURST_SEGS 256
 /* Queues an ethdev can ask for (bounded further by the layout). */
 #define IVSHMEM_MAX_QUEUES 16
+/* Interrupt eventfds ivsh_dev_open_mapped() takes at most. */
+#define IVSHMEM_MAX_VECTORS 64
 
 /* Which flavour created the port. */
 enum ivshmem_kind {
@@ -50,7 +52,7 @@ struct ivshmem_args {
 	uint16_t peer;      /* peer=N; default: 1 if own ID is 0, else 0 */
 	uint16_t queues;    /* queues=N; 0: what the layout has */
 	bool has_id;
-	uint16_t id;        /* id=N (shm only) */
+	uint16_t id;        /* id=N (shm; PCI: ivshmem-plain's own ID) */
 	uint64_t size;      /* size=BYTES (shm only: create the file) */
 	bool intr;          /* intr=0|1 */
 	uint32_t ring_size; /* ring_size=N (master only) */
@@ -58,6 +60,7 @@ struct ivshmem_args {
 	bool has_mac;
 	struct rte_ether_addr mac; /* mac=xx:xx:xx:xx:xx:xx */
 	int timeout_ms;     /* timeout=MS: wait for server / master */
+	uint16_t vectors;   /* vectors=N (PCI): MSI-X vectors to use; 0: all */
 };
 
 /* Counters the driver keeps itself, beside the port's own. */
@@ -86,6 +89,11 @@ struct ivshmem_rxq {
 	uint16_t port_id;
 	bool scatter;        /* chain mbufs for long frames */
 	uint16_t peek_min;   /* segments of the longest frame */
+	uint32_t room;       /* data bytes of a fresh mbuf of @mp */
+	uint64_t mbuf_init;  /* rearm_data of a fresh mbuf: data_off,
+			      * refcnt 1, nb_segs 1, port */
+	uint64_t ol_init;    /* ol_flags of a fresh mbuf (pinned pools
+			      * keep RTE_MBUF_F_EXTERNAL) */
 	bool self_kick;      /* the wakeup fd is an eventfd we may write */
 	int intr_fd;         /* -1 when interrupts are unavailable */
 	struct ivshmem_rxq_stats st;
@@ -95,6 +103,7 @@ struct ivshmem_txq {
 	struct pmd_internals *pi;
 	struct ivsh_port *port;
 	uint16_t qid;
+	bool fast_free;      /* MBUF_FAST_FREE: one pool, refcnt 1, direct */
 	uint32_t slot_size;
 	struct ivshmem_txq_stats st;
 };
@@ -117,6 +126,7 @@ struct pmd_internals {
 	bool events_failed;    /* server notices failed: said once */
 	atomic_bool started;   /* read by the link alarm thread */
 	struct rte_intr_handle *intr_handle; /* rx queue interrupts */
+	bool pci_intr_on;      /* PCI: MSI-X enabled on the device's handle */
 };
 
 /* ivshmem_devargs.c */
@@ -134,6 +144,9 @@ static inline bool ivshmem_started(const struct pmd_internals *pi)
 {
 	return atomic_load_explicit(&pi->started, memory_order_relaxed);
 }
+
+/* ivshmem_pci.c: after the device is closed, turn MSI-X off again. */
+void ivshmem_pci_release(struct rte_eth_dev *eth_dev);
 
 /* ivshmem_ethdev_ops.c */
 extern const struct eth_dev_ops ivshmem_ops;

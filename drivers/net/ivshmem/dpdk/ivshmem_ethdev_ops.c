@@ -5,6 +5,7 @@
  * statistics live in their own files).
  */
 #include <errno.h>
+#include <string.h>
 
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -50,9 +51,11 @@ static int ivshmem_dev_infos_get(struct rte_eth_dev *dev,
 	info->max_rx_queues = pi->nb_queues;
 	info->max_tx_queues = pi->nb_queues;
 	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
-	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS |
+				RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 	info->rx_queue_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
-	info->tx_queue_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	info->tx_queue_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS |
+				      RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 	info->flow_type_rss_offloads = 0;
 	/* The ring size is the layout's; any descriptor count is accepted. */
 	info->rx_desc_lim.nb_max = UINT16_MAX;
@@ -79,6 +82,7 @@ static int ivshmem_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
 {
 	struct pmd_internals *pi = dev->data->dev_private;
 	struct ivshmem_rxq *rxq;
+	struct rte_mbuf tmpl;
 	uint64_t offloads;
 
 	RTE_SET_USED(nb_desc);
@@ -98,6 +102,20 @@ static int ivshmem_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
 	rxq->port_id = pi->port_id;
 	rxq->scatter = (offloads & RTE_ETH_RX_OFFLOAD_SCATTER) != 0;
 	rxq->intr_fd = -1;
+	rxq->room = rte_pktmbuf_data_room_size(mp) > RTE_PKTMBUF_HEADROOM ?
+		rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM : 0;
+	/* What rte_pktmbuf_reset() would leave in the first cache line;
+	 * the datapath writes it over raw mbufs (which the pool keeps with
+	 * next NULL, nb_segs 1, refcnt 1) instead of a full reset. */
+	memset(&tmpl, 0, sizeof(tmpl));
+	tmpl.data_off = (uint16_t)RTE_MIN((uint32_t)RTE_PKTMBUF_HEADROOM,
+		(uint32_t)rte_pktmbuf_data_room_size(mp));
+	rte_mbuf_refcnt_set(&tmpl, 1);
+	tmpl.nb_segs = 1;
+	tmpl.port = pi->port_id;
+	memcpy(&rxq->mbuf_init, &tmpl.rearm_data, sizeof(rxq->mbuf_init));
+	rxq->ol_init = (rte_pktmbuf_priv_flags(mp) &
+			RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF) ? RTE_MBUF_F_EXTERNAL : 0;
 	rxq->peek_min = (uint16_t)RTE_MIN((pi->max_frame +
 		ivsh_port_slot_size(pi->port) - 1) / ivsh_port_slot_size(pi->port),
 		(uint32_t)IVSHMEM_BURST_SEGS);
@@ -111,11 +129,12 @@ static int ivshmem_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
 {
 	struct pmd_internals *pi = dev->data->dev_private;
 	struct ivshmem_txq *txq;
+	uint64_t offloads;
 
 	RTE_SET_USED(nb_desc);
-	RTE_SET_USED(conf);
 	if (qid >= pi->nb_queues)
 		return -EINVAL;
+	offloads = conf->offloads | dev->data->dev_conf.txmode.offloads;
 	rte_free(dev->data->tx_queues[qid]);
 	dev->data->tx_queues[qid] = NULL;
 	txq = rte_zmalloc_socket("net_ivshmem_txq", sizeof(*txq),
@@ -126,6 +145,7 @@ static int ivshmem_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
 	txq->port = pi->port;
 	txq->qid = qid;
 	txq->slot_size = ivsh_port_slot_size(pi->port);
+	txq->fast_free = (offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
 	dev->data->tx_queues[qid] = txq;
 	return 0;
 }
@@ -212,6 +232,10 @@ int ivshmem_dev_close(struct rte_eth_dev *dev)
 	pi->port = NULL;
 	ivsh_dev_close(pi->dev);
 	pi->dev = NULL;
+	/* The device no longer uses the interrupt eventfds: release them
+	 * before DPDK's PCI bus unmaps the BARs (at detach). */
+	if (pi->kind == IVSHMEM_KIND_PCI)
+		ivshmem_pci_release(dev);
 	ivshmem_free_args(&pi->args);
 	return 0;
 }

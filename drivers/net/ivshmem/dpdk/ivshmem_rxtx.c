@@ -11,6 +11,8 @@
  *     one commit, and the mbufs are freed.
  * Bytes in shared memory are only ever read once (by the copy).
  */
+#include <string.h>
+
 #include <rte_branch_prediction.h>
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
@@ -69,64 +71,91 @@ static enum frame_result rx_copy_frame(struct ivshmem_rxq *rxq,
 	return FRAME_OK;
 }
 
+/*
+ * One peek per burst: the producer index lives on a line the peer keeps
+ * writing, so every extra look at it is a cache miss. Head mbufs go
+ * straight into @pkts, taken raw from the pool in one call; a one-slot
+ * frame that fits gets only the first-line fields a reset would set (the
+ * pool keeps next, nb_segs and refcnt right) and a single copy. Chains
+ * take the general path from a full reset.
+ */
 uint16_t ivshmem_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct ivshmem_rxq *rxq = queue;
 	struct ivsh_seg segs[IVSHMEM_BURST_SEGS];
-	struct rte_mbuf *heads[IVSHMEM_BURST_SEGS];
+	const uint32_t room = rxq->room;
+	const uint64_t mbuf_init = rxq->mbuf_init;
+	const uint64_t ol_init = rxq->ol_init;
+	unsigned int got, nheads, i, used = 0;
 	uint16_t nb_rx = 0;
 	uint64_t bytes = 0;
+	bool partial = false;
 
-	while (nb_rx < n) {
-		unsigned int want = n - nb_rx, got, used = 0, nheads, h = 0;
-
-		/* A segment per wanted frame, but always room for the
-		 * longest frame, or it could never be received. */
-		got = ivsh_port_rx_zc_peek(rxq->port, rxq->qid, segs,
-			(uint16_t)RTE_MIN(RTE_MAX(want, rxq->peek_min),
-					  IVSHMEM_BURST_SEGS));
-		if (got == 0)
-			break;
-		/* One head mbuf per frame, allocated in bulk (the common case
-		 * is one segment per frame). */
-		nheads = 0;
-		for (unsigned int i = 0; i < got && nheads < want; i++)
-			if (!(segs[i].flags & IVSH_SEG_MORE))
-				nheads++;
-		if (unlikely(rte_pktmbuf_alloc_bulk(rxq->mp, heads, nheads) != 0)) {
-			rxq->st.nombuf++;
-			break;
-		}
-		while (used < got && h < nheads) {
-			unsigned int end = used;
-			uint32_t len = segs[used].len;
-			enum frame_result r;
-
-			while (end + 1 < got && (segs[end].flags & IVSH_SEG_MORE))
-				len += segs[++end].len;
-			if (unlikely(segs[end].flags & IVSH_SEG_MORE))
-				break; /* the peek ends on a frame boundary */
-			r = rx_copy_frame(rxq, heads[h], &segs[used],
-					  end - used + 1, len);
-			if (unlikely(r == FRAME_NOMEM)) {
-				rxq->st.nombuf++;
-				break;
-			}
-			used = end + 1;
-			if (unlikely(r == FRAME_DROPPED)) {
-				rte_pktmbuf_reset(heads[h]);
-				continue;
-			}
-			bytes += len;
-			pkts[nb_rx++] = heads[h++];
-		}
-		/* Unused heads (and a half-built chain) go back to the pool. */
-		if (h < nheads)
-			rte_pktmbuf_free_bulk(&heads[h], nheads - h);
-		ivsh_port_rx_zc_release(rxq->port, rxq->qid, (uint16_t)used);
-		if (used < got)
-			break;
+	if (unlikely(n == 0))
+		return 0;
+	/* A segment per wanted frame, but always room for the longest
+	 * frame, or it could never be received. */
+	got = ivsh_port_rx_zc_peek(rxq->port, rxq->qid, segs,
+		(uint16_t)RTE_MIN(RTE_MAX((unsigned int)n, rxq->peek_min),
+				  IVSHMEM_BURST_SEGS));
+	if (got == 0)
+		return 0;
+	/* One head mbuf per frame (usually one segment per frame). */
+	nheads = 0;
+	for (i = 0; i < got && nheads < n; i++)
+		nheads += !(segs[i].flags & IVSH_SEG_MORE);
+	if (unlikely(rte_mempool_get_bulk(rxq->mp, (void **)pkts, nheads) != 0)) {
+		rxq->st.nombuf++;
+		ivsh_port_rx_zc_release(rxq->port, rxq->qid, 0);
+		return 0;
 	}
+	while (used < got && nb_rx < nheads) {
+		struct rte_mbuf *m = pkts[nb_rx];
+		uint32_t len = segs[used].len;
+		unsigned int end = used;
+		enum frame_result r;
+
+		if (likely(!(segs[used].flags & IVSH_SEG_MORE) && len <= room)) {
+			memcpy(&m->rearm_data, &mbuf_init, sizeof(mbuf_init));
+			m->ol_flags = ol_init;
+			m->packet_type = 0;
+			m->vlan_tci = 0;
+			m->data_len = (uint16_t)len;
+			m->pkt_len = len;
+			rte_memcpy(rte_pktmbuf_mtod(m, void *), segs[used].data,
+				   len);
+			bytes += len;
+			nb_rx++;
+			used++;
+			continue;
+		}
+		while (end + 1 < got && (segs[end].flags & IVSH_SEG_MORE))
+			len += segs[++end].len;
+		if (unlikely(segs[end].flags & IVSH_SEG_MORE))
+			break; /* the peek ends on a frame boundary */
+		rte_pktmbuf_reset(m);
+		r = rx_copy_frame(rxq, m, &segs[used], end - used + 1, len);
+		if (unlikely(r == FRAME_NOMEM)) {
+			rxq->st.nombuf++;
+			partial = true; /* frame stays queued; chain freed below */
+			break;
+		}
+		used = end + 1;
+		if (unlikely(r == FRAME_DROPPED))
+			continue; /* m is still a fresh mbuf: used again */
+		bytes += len;
+		nb_rx++;
+	}
+	/* Unused heads are still raw (or freshly reset): straight back. */
+	if (unlikely(nb_rx < nheads)) {
+		unsigned int k = nb_rx;
+
+		if (partial)
+			rte_pktmbuf_free(pkts[k++]);
+		if (k < nheads)
+			rte_mempool_put_bulk(rxq->mp, (void **)&pkts[k], nheads - k);
+	}
+	ivsh_port_rx_zc_release(rxq->port, rxq->qid, (uint16_t)used);
 	rxq->st.packets += nb_rx;
 	rxq->st.bytes += bytes;
 	return nb_rx;
@@ -187,12 +216,39 @@ static unsigned int tx_slots_needed(const struct ivsh_seg *segs,
 	return s;
 }
 
+/* Slots a frame of @len bytes takes; 0 when it can never be sent.
+ * @one_slot: the longest frame that fits one slot (and max_frame). */
+static inline unsigned int tx_frame_slots(uint32_t len, uint32_t one_slot,
+					  uint32_t slot, uint32_t max_frame)
+{
+	if (likely(len - 1u < one_slot))
+		return 1;
+	if (len > max_frame || len == 0)
+		return 0;
+	return (len + slot - 1) / slot;
+}
+
+/* Give mbufs back: straight to their pool under MBUF_FAST_FREE (the
+ * application promised one pool, refcnt 1, direct), when every one is a
+ * single segment; else the general path. */
+static inline void tx_free(const struct ivshmem_txq *txq,
+			   struct rte_mbuf **pkts, unsigned int n, bool single)
+{
+	if (n == 0)
+		return;
+	if (txq->fast_free && single)
+		rte_mempool_put_bulk(pkts[0]->pool, (void **)pkts, n);
+	else
+		rte_pktmbuf_free_bulk(pkts, n);
+}
+
 uint16_t ivshmem_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct ivshmem_txq *txq = queue;
 	struct ivsh_seg segs[IVSHMEM_BURST_SEGS];
-	uint32_t max_frame = txq->pi->max_frame;
-	uint32_t slot = txq->slot_size;
+	const uint32_t max_frame = txq->pi->max_frame;
+	const uint32_t slot = txq->slot_size;
+	const uint32_t one_slot = RTE_MIN(slot, max_frame);
 	uint16_t done = 0;
 	uint64_t bytes = 0, sent = 0;
 	unsigned int i = 0;
@@ -204,12 +260,12 @@ uint16_t ivshmem_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
 	}
 	while (done < n) {
 		unsigned int need = 0, end, got, used = 0;
+		bool single = true;
 
 		/* Slots for as many frames as fit in one reservation. */
 		for (end = done; end < n; end++) {
-			uint32_t len = pkts[end]->pkt_len;
-			unsigned int s = len > max_frame || len == 0 ? 0 :
-				(len + slot - 1) / slot;
+			unsigned int s = tx_frame_slots(pkts[end]->pkt_len,
+							one_slot, slot, max_frame);
 
 			if (need + s > IVSHMEM_BURST_SEGS)
 				break;
@@ -218,9 +274,22 @@ uint16_t ivshmem_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
 		got = need ? ivsh_port_tx_zc_reserve(txq->port, txq->qid, segs,
 						     (uint16_t)need) : 0;
 		for (i = done; i < end; i++) {
-			uint32_t len = pkts[i]->pkt_len;
+			struct rte_mbuf *m = pkts[i];
+			uint32_t len = m->pkt_len;
 			unsigned int s;
 
+			if (likely(m->nb_segs == 1 && m->data_len == len &&
+				   len - 1u < one_slot && used < got)) {
+				rte_memcpy(segs[used].data,
+					   rte_pktmbuf_mtod(m, const void *), len);
+				segs[used].len = len;
+				segs[used].flags = 0;
+				used++;
+				bytes += len;
+				sent++;
+				continue;
+			}
+			single = false;
 			if (unlikely(len > max_frame || len == 0)) {
 				/* Never deliverable: consumed and counted. */
 				txq->st.bad_len++;
@@ -231,7 +300,7 @@ uint16_t ivshmem_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
 				txq->st.ring_full++;
 				break;
 			}
-			s = tx_copy_frame(pkts[i], &segs[used]);
+			s = tx_copy_frame(m, &segs[used]);
 			used += s;
 			bytes += len;
 			sent++;
@@ -246,7 +315,7 @@ uint16_t ivshmem_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
 			bytes = 0;
 			sent = 0;
 		}
-		rte_pktmbuf_free_bulk(&pkts[done], i - done);
+		tx_free(txq, &pkts[done], i - done, single);
 		done = (uint16_t)i;
 		if (i < end)
 			break;
