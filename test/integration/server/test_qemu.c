@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "qemu_proc.h"
 #include "tclient.h"
 
 static char qemu_bin[512];
@@ -37,56 +38,12 @@ struct qemu {
 static struct qemu *qemus[2];
 static char dir[128]; /* removed by the teardown, pass or fail */
 
-static bool find_qemu(void)
-{
-	const char *env = getenv("QEMU");
-	char *path, *save = NULL, *d;
-
-	if (env && *env) {
-		snprintf(qemu_bin, sizeof(qemu_bin), "%s", env);
-		return access(qemu_bin, X_OK) == 0;
-	}
-	path = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
-	for (d = strtok_r(path, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(qemu_bin, sizeof(qemu_bin), "%s/qemu-system-x86_64",
-			 d);
-		if (access(qemu_bin, X_OK) == 0) {
-			free(path);
-			return true;
-		}
-	}
-	free(path);
-	return false;
-}
-
 static struct qemu *qemu_start(const char *sock)
 {
 	struct qemu *q = calloc(1, sizeof(*q));
-	char chardev[400];
-	int in[2], out[2];
 
 	assert_non_null(q);
-	snprintf(chardev, sizeof(chardev), "socket,path=%s,id=iv", sock);
-	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-	q->pid = fork();
-	assert_true(q->pid >= 0);
-	if (q->pid == 0) {
-		dup2(in[0], STDIN_FILENO);
-		dup2(out[1], STDOUT_FILENO);
-		dup2(out[1], STDERR_FILENO);
-		execl(qemu_bin, qemu_bin, "-accel", "tcg", "-M", "q35",
-		      "-display", "none", "-nodefaults", "-m", "256",
-		      "-chardev", chardev,
-		      "-device", "ivshmem-doorbell,chardev=iv,vectors=2",
-		      "-monitor", "stdio", (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	q->in = in[1];
-	q->out = out[0];
-	fcntl(q->out, F_SETFL, O_NONBLOCK);
+	q->pid = tq_spawn(qemu_bin, sock, 2, true, &q->in, &q->out);
 	return q;
 }
 
@@ -288,7 +245,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_qemu_gets_id_0_then_1, stop_all),
 	};
 
-	if (!find_qemu()) {
+	if (!tq_find_qemu(qemu_bin, sizeof(qemu_bin))) {
 		printf("skipped: qemu-system-x86_64 not found\n");
 		return 77;
 	}

@@ -24,6 +24,7 @@
 
 #include <cmocka.h>
 
+#include "qemu_proc.h"
 #include "tclient.h"
 
 static char qemu_bin[512];
@@ -33,55 +34,11 @@ static char qemu_text[8192];
 static size_t qemu_len;
 static char dir[128];               /* removed by the teardown */
 
-static bool find_qemu(void)
-{
-	const char *env = getenv("QEMU");
-	char *path, *save = NULL, *d;
-
-	if (env && *env) {
-		snprintf(qemu_bin, sizeof(qemu_bin), "%s", env);
-		return access(qemu_bin, X_OK) == 0;
-	}
-	path = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
-	if (!path)
-		return false;
-	for (d = strtok_r(path, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(qemu_bin, sizeof(qemu_bin), "%s/qemu-system-x86_64",
-			 d);
-		if (access(qemu_bin, X_OK) == 0) {
-			free(path);
-			return true;
-		}
-	}
-	free(path);
-	return false;
-}
-
 static void qemu_start(const char *sock)
 {
-	char chardev[400];
-	int out[2], devnull;
+	int no_monitor;
 
-	snprintf(chardev, sizeof(chardev), "socket,path=%s,id=iv", sock);
-	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-	qemu_pid = fork();
-	assert_true(qemu_pid >= 0);
-	if (qemu_pid == 0) {
-		devnull = open("/dev/null", O_RDONLY);
-		if (devnull >= 0)
-			dup2(devnull, STDIN_FILENO);
-		dup2(out[1], STDOUT_FILENO);
-		dup2(out[1], STDERR_FILENO);
-		execl(qemu_bin, qemu_bin, "-accel", "tcg", "-M", "q35",
-		      "-display", "none", "-nodefaults", "-m", "128",
-		      "-chardev", chardev,
-		      "-device", "ivshmem-doorbell,chardev=iv,vectors=1",
-		      "-monitor", "none", "-serial", "none", (char *)NULL);
-		_exit(127);
-	}
-	close(out[1]);
-	qemu_out = out[0];
-	fcntl(qemu_out, F_SETFL, O_NONBLOCK);
+	qemu_pid = tq_spawn(qemu_bin, sock, 1, false, &no_monitor, &qemu_out);
 	qemu_len = 0;
 	qemu_text[0] = 0;
 }
@@ -276,7 +233,7 @@ int main(void)
 					  cleanup),
 	};
 
-	if (!find_qemu()) {
+	if (!tq_find_qemu(qemu_bin, sizeof(qemu_bin))) {
 		printf("skipped: qemu-system-x86_64 not found\n");
 		return 77;
 	}
