@@ -3,12 +3,17 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "tclient.h"
 
@@ -250,4 +255,40 @@ void tc_log_clear(void)
 {
 	memset(log_lines, 0, sizeof(log_lines));
 	log_next = 0;
+}
+
+int tc_fx_setup(void **state)
+{
+	struct tc_fx *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	f->fds_before = tc_count_fds();
+	tc_mkdtemp(f->dir, sizeof(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/srv-%d.sock", f->dir,
+		 (int)getpid());
+	tc_conf(&f->conf, f->path, 1);
+	tc_log_clear();
+	*state = f;
+	return 0;
+}
+
+int tc_fx_teardown(void **state)
+{
+	struct tc_fx *f = *state;
+
+	ivsh_server_destroy(f->srv);
+	tc_rmdir(f->dir);
+	assert_int_equal(tc_count_fds(), f->fds_before);
+	free(f);
+	return 0;
+}
+
+void tc_fx_start(struct tc_fx *f)
+{
+	char err[256] = "";
+	int rc = ivsh_server_create(&f->srv, &f->conf, err, sizeof(err));
+
+	if (rc)
+		fail_msg("ivsh_server_create: %d %s", rc, err);
 }

@@ -74,4 +74,21 @@ void tc_log(void *opaque, int level, const char *msg);
 bool tc_log_has(const char *needle);
 void tc_log_clear(void);
 
+/** A server under test: its temporary folder, socket path and config. */
+struct tc_fx {
+	char dir[128];
+	char path[256];
+	int fds_before;          /* checked again at teardown: no fd leaks */
+	struct ivsh_server *srv; /* NULL until tc_fx_start() */
+	struct ivsh_server_conf conf;
+};
+
+/** cmocka setup: a fresh fixture, config from tc_conf() with 1 vector. */
+int tc_fx_setup(void **state);
+/** cmocka teardown: destroy the server, remove the folder, and fail the
+ *  test if the process holds another fd count than at setup. */
+int tc_fx_teardown(void **state);
+/** Create the server from f->conf; fails the test if it cannot. */
+void tc_fx_start(struct tc_fx *f);
+
 #endif /* IVSH_TEST_TCLIENT_H */

@@ -28,51 +28,8 @@
 
 #include "tclient.h"
 
-struct fx {
-	char dir[128];
-	char path[256];
-	int fds_before;
-	struct ivsh_server *srv;
-	struct ivsh_server_conf conf;
-};
 
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	f->fds_before = tc_count_fds();
-	tc_mkdtemp(f->dir, sizeof(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/srv-%d.sock", f->dir,
-		 (int)getpid());
-	tc_conf(&f->conf, f->path, 1);
-	tc_log_clear();
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	ivsh_server_destroy(f->srv);
-	tc_rmdir(f->dir);
-	assert_int_equal(tc_count_fds(), f->fds_before);
-	free(f);
-	return 0;
-}
-
-static void start(struct fx *f)
-{
-	char err[256] = "";
-	int rc = ivsh_server_create(&f->srv, &f->conf, err, sizeof(err));
-
-	if (rc)
-		fail_msg("ivsh_server_create: %d %s", rc, err);
-}
-
-static struct tclient *join(struct fx *f, struct tclient **all, int n)
+static struct tclient *join(struct tc_fx *f, struct tclient **all, int n)
 {
 	struct tclient *tc = tc_connect(f->path);
 
@@ -86,11 +43,11 @@ static struct tclient *join(struct fx *f, struct tclient **all, int n)
 
 static void test_first_client_gets_id_0(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[3] = { 0 };
 	uint16_t ids[4];
 
-	start(f);
+	tc_fx_start(f);
 	join(f, c, 0);
 	assert_int_equal(c[0]->id, 0);
 	join(f, c, 1);
@@ -109,10 +66,10 @@ static void test_first_client_gets_id_0(void **state)
 
 static void test_lowest_free_id_reused(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[4] = { 0 };
 
-	start(f);
+	tc_fx_start(f);
 	for (int i = 0; i < 3; i++)
 		join(f, c, i);
 	/* 1 leaves: the next client gets 1, not 3. */
@@ -137,10 +94,10 @@ static void test_lowest_free_id_reused(void **state)
 
 static void test_disconnect_and_connect_in_one_round(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[3] = { 0 };
 
-	start(f);
+	tc_fx_start(f);
 	join(f, c, 0);
 	join(f, c, 1);
 	/* Both events are pending when the server next runs: the freed ID
@@ -158,12 +115,12 @@ static void test_disconnect_and_connect_in_one_round(void **state)
 
 static void test_max_clients_enforced(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[3] = { 0 };
 	struct ivsh_server_stats st;
 
 	f->conf.max_clients = 2;
-	start(f);
+	tc_fx_start(f);
 	join(f, c, 0);
 	join(f, c, 1);
 	join(f, c, 2);
@@ -206,14 +163,14 @@ static void expect_log(struct tclient *tc, unsigned int i, int64_t v,
 
 static void test_handshake_exact_sequence(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[3] = { 0 };
 	const unsigned int nv = 3;
 	struct stat st;
 	unsigned int i = 0;
 
 	f->conf.vectors = nv;
-	start(f);
+	tc_fx_start(f);
 	join(f, c, 0);
 	join(f, c, 1);
 	join(f, c, 2);
@@ -249,12 +206,12 @@ static void test_handshake_exact_sequence(void **state)
 /* A peer's vector fd i and the owner's own fd i are one eventfd. */
 static void test_vectors_wired_in_order(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[2] = { 0 };
 	const int nv = 4;
 
 	f->conf.vectors = nv;
-	start(f);
+	tc_fx_start(f);
 	join(f, c, 0);
 	c[1] = tc_connect(f->path);
 	assert_non_null(c[1]);
@@ -285,11 +242,11 @@ static void test_vectors_wired_in_order(void **state)
 
 static void test_disconnect_notice_reaches_others(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[4] = { 0 };
 
 	f->conf.vectors = 2;
-	start(f);
+	tc_fx_start(f);
 	for (int i = 0; i < 4; i++)
 		join(f, c, i);
 	tc_close(c[2]);
@@ -314,11 +271,11 @@ static void test_disconnect_notice_reaches_others(void **state)
 
 static void test_garbage_sender_disconnected(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[2] = { 0 };
 	struct ivsh_server_stats st;
 
-	start(f);
+	tc_fx_start(f);
 	join(f, c, 0);
 	join(f, c, 1);
 	assert_int_equal(write(c[1]->sock, "hello", 5), 5);
@@ -335,7 +292,7 @@ static void test_garbage_sender_disconnected(void **state)
 
 static void test_fd_sender_disconnected_no_leak(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[1] = { 0 };
 	union {
 		char space[CMSG_SPACE(sizeof(int) * 4)];
@@ -350,7 +307,7 @@ static void test_fd_sender_disconnected_no_leak(void **state)
 	int fds[4];
 	int before;
 
-	start(f);
+	tc_fx_start(f);
 	join(f, c, 0);
 	for (int i = 0; i < 4; i++)
 		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -373,12 +330,12 @@ static void test_fd_sender_disconnected_no_leak(void **state)
 
 static void test_vanish_mid_handshake(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[2] = { 0 };
 	struct tclient *ghost;
 
 	f->conf.vectors = 4;
-	start(f);
+	tc_fx_start(f);
 	join(f, c, 0);
 	/* Connects and leaves before the server even accepted it. */
 	ghost = tc_connect(f->path);
@@ -398,7 +355,7 @@ static void test_vanish_mid_handshake(void **state)
 }
 
 /* Connect and disconnect a reading client; every step pumps. */
-static void churn(struct fx *f, struct tclient **others, int nothers)
+static void churn(struct tc_fx *f, struct tclient **others, int nothers)
 {
 	struct tclient *all[8];
 	struct tclient *t = tc_connect(f->path);
@@ -414,7 +371,7 @@ static void churn(struct fx *f, struct tclient **others, int nothers)
 
 static void test_non_reader_dropped_on_full_queue(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[2] = { 0 };
 	struct tclient *lazy;
 	struct ivsh_server_stats st;
@@ -422,7 +379,7 @@ static void test_non_reader_dropped_on_full_queue(void **state)
 
 	f->conf.max_queued = 32;
 	f->conf.stall_timeout_ms = 60000; /* only the queue bound acts */
-	start(f);
+	tc_fx_start(f);
 	join(f, c, 0);
 	/* Joins, then never reads again. */
 	lazy = tc_connect(f->path);
@@ -454,7 +411,7 @@ static void test_non_reader_dropped_on_full_queue(void **state)
 
 static void test_non_reader_dropped_on_stall_time(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[1] = { 0 };
 	struct tclient *lazy;
 	struct ivsh_server_stats st;
@@ -463,7 +420,7 @@ static void test_non_reader_dropped_on_stall_time(void **state)
 
 	f->conf.max_queued = 1000000; /* only the time limit acts */
 	f->conf.stall_timeout_ms = 100;
-	start(f);
+	tc_fx_start(f);
 	join(f, c, 0);
 	lazy = tc_connect(f->path);
 	assert_non_null(lazy);
@@ -493,13 +450,13 @@ static void test_non_reader_dropped_on_stall_time(void **state)
 
 static void test_slow_reader_that_catches_up_survives(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[2] = { 0 };
 	int cycles = 0;
 
 	f->conf.max_queued = 100000;
 	f->conf.stall_timeout_ms = 60000;
-	start(f);
+	tc_fx_start(f);
 	join(f, c, 0);
 	c[1] = tc_connect(f->path);
 	assert_non_null(c[1]);
@@ -531,13 +488,13 @@ static int lowest_free_fd(void)
 
 static void test_out_of_fds_pauses_and_recovers(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[2] = { 0 };
 	struct ivsh_server_stats st;
 	struct rlimit old, low;
 
 	f->conf.stall_timeout_ms = 200; /* timer ticks every 50 ms */
-	start(f);
+	tc_fx_start(f);
 	join(f, c, 0);
 	c[1] = tc_connect(f->path); /* waits in the backlog */
 	assert_non_null(c[1]);
@@ -685,7 +642,7 @@ static void test_inflight_limit_drops_hoarders(void **state)
 
 static void test_socket_missing_dir(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	char err[256] = "";
 	char path[300];
 
@@ -699,11 +656,11 @@ static void test_socket_missing_dir(void **state)
 
 static void test_socket_in_use(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct ivsh_server *second = NULL;
 	char err[256] = "";
 
-	start(f);
+	tc_fx_start(f);
 	assert_int_equal(ivsh_server_create(&second, &f->conf, err,
 					    sizeof(err)), -EADDRINUSE);
 	assert_non_null(strstr(err, "already in use"));
@@ -720,14 +677,14 @@ static void test_socket_in_use(void **state)
 
 static void test_stale_socket_replaced(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	/* A bound socket nobody listens on: what a crashed server leaves. */
 	int fd = tc_bind_only(f->path);
 	struct tclient *c[1] = { 0 };
 
 	assert_true(fd >= 0);
 	close(fd);
-	start(f);
+	tc_fx_start(f);
 	join(f, c, 0);
 	assert_int_equal(c[0]->id, 0);
 	tc_close(c[0]);
@@ -735,7 +692,7 @@ static void test_stale_socket_replaced(void **state)
 
 static void test_socket_path_not_a_socket(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	char err[256] = "";
 	int fd = open(f->path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 
@@ -749,7 +706,7 @@ static void test_socket_path_not_a_socket(void **state)
 
 static void test_socket_path_too_long(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	char path[200];
 
 	memset(path, 'a', sizeof(path) - 1);
@@ -762,13 +719,13 @@ static void test_socket_path_too_long(void **state)
 
 static void test_socket_mode_and_unlink(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct stat st;
 
 	f->conf.socket_mode = 0640;
 	f->conf.set_group = 1;
 	f->conf.socket_group = getgid(); /* always allowed */
-	start(f);
+	tc_fx_start(f);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_true(S_ISSOCK(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0640);
@@ -780,10 +737,10 @@ static void test_socket_mode_and_unlink(void **state)
 
 static void test_destroy_spares_foreign_socket(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	int fd;
 
-	start(f);
+	tc_fx_start(f);
 	/* Someone replaced our socket file: not ours to remove. */
 	unlink(f->path);
 	fd = tc_bind_only(f->path);
@@ -798,7 +755,7 @@ static void test_destroy_spares_foreign_socket(void **state)
 
 static void test_conf_validation(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct ivsh_server_conf bad;
 	char err[256];
 	const uint64_t bad_sizes[] = { 0, 3, 4095, 2048, 65536 + 4096,
@@ -834,7 +791,7 @@ static void test_conf_validation(void **state)
 
 static void test_shm_posix(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	char name[64], file[96];
 	struct stat st;
 
@@ -844,7 +801,7 @@ static void test_shm_posix(void **state)
 	f->conf.shm_name = name;
 	f->conf.unlink_shm = 1;
 	f->conf.shm_size = 1 << 20;
-	start(f);
+	tc_fx_start(f);
 	assert_int_equal(stat(file, &st), 0);
 	assert_int_equal(st.st_size, 1 << 20);
 	assert_int_equal(ivsh_server_shm_size(f->srv), 1 << 20);
@@ -855,7 +812,7 @@ static void test_shm_posix(void **state)
 
 static void test_shm_directory(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	char shmdir[300];
 	struct stat st;
 
@@ -863,7 +820,7 @@ static void test_shm_directory(void **state)
 	assert_int_equal(mkdir(shmdir, 0700), 0);
 	f->conf.shm_kind = IVSH_SERVER_SHM_PATH;
 	f->conf.shm_name = shmdir;
-	start(f);
+	tc_fx_start(f);
 	/* An unnamed file: the directory stays empty. */
 	assert_int_equal(rmdir(shmdir), 0);
 	assert_int_equal(fstat(ivsh_server_shm_fd(f->srv), &st), 0);
@@ -872,7 +829,7 @@ static void test_shm_directory(void **state)
 
 static void test_shm_file(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	char file[300];
 	struct stat st;
 	char err[256] = "";
@@ -880,7 +837,7 @@ static void test_shm_file(void **state)
 	snprintf(file, sizeof(file), "%s/mem", f->dir);
 	f->conf.shm_kind = IVSH_SERVER_SHM_PATH;
 	f->conf.shm_name = file;
-	start(f);
+	tc_fx_start(f);
 	assert_int_equal(stat(file, &st), 0);
 	assert_int_equal(st.st_size, 64 * 1024);
 	ivsh_server_destroy(f->srv);
@@ -942,7 +899,7 @@ static int hugetlbfs_child(const char *dir)
 
 static void test_shm_hugetlbfs(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	pid_t pid;
 	int status;
 
@@ -988,7 +945,7 @@ static void test_parse_size(void **state)
 	assert_int_equal(ivsh_server_parse_size("99999999999G", &v), -ERANGE);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, tc_fx_setup, tc_fx_teardown)
 
 int main(void)
 {

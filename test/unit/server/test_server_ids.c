@@ -20,53 +20,18 @@
 
 #include "tclient.h"
 
-struct fx {
-	char dir[128];
-	char path[256];
-	int fds_before;
-	struct ivsh_server *srv;
-	struct ivsh_server_conf conf;
-};
-
+/* The fixture with the safe ID policy. */
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
+	int rc = tc_fx_setup(state);
 
-	if (!f)
-		return -1;
-	f->fds_before = tc_count_fds();
-	tc_mkdtemp(f->dir, sizeof(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/ids-%d.sock", f->dir,
-		 (int)getpid());
-	tc_conf(&f->conf, f->path, 1);
-	f->conf.id_policy = IVSH_SERVER_IDS_SAFE;
-	tc_log_clear();
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	ivsh_server_destroy(f->srv);
-	tc_rmdir(f->dir);
-	assert_int_equal(tc_count_fds(), f->fds_before);
-	free(f);
-	return 0;
-}
-
-static void start(struct fx *f)
-{
-	char err[256] = "";
-	int rc = ivsh_server_create(&f->srv, &f->conf, err, sizeof(err));
-
-	if (rc)
-		fail_msg("ivsh_server_create: %d %s", rc, err);
+	if (rc == 0)
+		((struct tc_fx *)*state)->conf.id_policy = IVSH_SERVER_IDS_SAFE;
+	return rc;
 }
 
 /* Connect a client into slot @p i of @p all (n slots) and settle. */
-static struct tclient *join(struct fx *f, struct tclient **all, int n, int i)
+static struct tclient *join(struct tc_fx *f, struct tclient **all, int n, int i)
 {
 	struct tclient *tc = tc_connect(f->path);
 
@@ -77,7 +42,7 @@ static struct tclient *join(struct fx *f, struct tclient **all, int n, int i)
 	return tc;
 }
 
-static void leave(struct fx *f, struct tclient **all, int n, int i)
+static void leave(struct tc_fx *f, struct tclient **all, int n, int i)
 {
 	tc_close(all[i]);
 	all[i] = NULL;
@@ -96,13 +61,13 @@ static void close_all(struct tclient **all, int n)
 
 static void test_safe_ids_exact_sequence(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	enum { A, B, C, D, E, F, G, N };
 	struct tclient *c[N] = { 0 };
 	struct ivsh_server_stats st;
 	uint16_t ids[8];
 
-	start(f);
+	tc_fx_start(f);
 	assert_true(tc_log_has("safe IDs"));
 	/* Connect serials: A 1, B 2. */
 	assert_int_equal(join(f, c, N, A)->id, 0);
@@ -149,10 +114,10 @@ static void test_safe_ids_exact_sequence(void **state)
 
 static void test_safe_ids_lone_master_restarts_as_0(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[1] = { 0 };
 
-	start(f);
+	tc_fx_start(f);
 	for (int round = 0; round < 3; round++) {
 		assert_int_equal(join(f, c, 1, 0)->id, 0);
 		leave(f, c, 1, 0);
@@ -162,10 +127,10 @@ static void test_safe_ids_lone_master_restarts_as_0(void **state)
 
 static void test_safe_ids_leave_and_join_in_one_round(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[2] = { 0 };
 
-	start(f);
+	tc_fx_start(f);
 	join(f, c, 2, 0);
 	join(f, c, 2, 1);
 	/* Both events pending together: whichever the server handles
@@ -182,12 +147,12 @@ static void test_safe_ids_leave_and_join_in_one_round(void **state)
 
 static void test_safe_ids_max_clients(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[4] = { 0 };
 	struct ivsh_server_stats st;
 
 	f->conf.max_clients = 2;
-	start(f);
+	tc_fx_start(f);
 	join(f, c, 4, 0);
 	join(f, c, 4, 1);
 	/* Full: refused by count. */
@@ -226,12 +191,12 @@ static void test_safe_ids_max_clients(void **state)
 
 static void test_default_policy_reuses_at_once(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[3] = { 0 };
 	struct ivsh_server_stats st;
 
 	f->conf.id_policy = IVSH_SERVER_IDS_LOWEST;
-	start(f);
+	tc_fx_start(f);
 	assert_false(tc_log_has("safe IDs"));
 	join(f, c, 3, 0);
 	join(f, c, 3, 1);
@@ -248,7 +213,7 @@ static void test_default_policy_reuses_at_once(void **state)
 
 static void test_bad_policy_rejected(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	char err[256] = "";
 
 	f->conf.id_policy = (enum ivsh_server_id_policy)7;
@@ -298,13 +263,13 @@ static int expected_id(struct tclient **c, unsigned int *nconnected)
 
 static void test_safe_ids_random_against_witnesses(void **state)
 {
-	struct fx *f = *state;
+	struct tc_fx *f = *state;
 	struct tclient *c[RND_SLOTS] = { 0 };
 	unsigned int seed = 12345, joins = 0, refusals = 0, held = 0;
 	struct ivsh_server_stats st;
 
 	f->conf.max_clients = RND_MAX_CLIENTS;
-	start(f);
+	tc_fx_start(f);
 	for (int step = 0; step < 600; step++) {
 		int slot = (int)(rnd_next(&seed) % RND_SLOTS);
 		int want, lowest_unused = 0;
@@ -359,7 +324,7 @@ static void test_safe_ids_random_against_witnesses(void **state)
 	close_all(c, RND_SLOTS);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, tc_fx_teardown)
 
 int main(void)
 {
