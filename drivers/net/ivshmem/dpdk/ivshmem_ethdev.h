@@ -152,6 +152,10 @@ void ivshmem_pci_release(struct rte_eth_dev *eth_dev);
 extern const struct eth_dev_ops ivshmem_ops;
 int ivshmem_dev_close(struct rte_eth_dev *eth_dev);
 
+/* Bus remove hook of both flavours: close and release the ethdev named
+ * @name, if the application has not already. */
+int ivshmem_remove(const char *name);
+
 /* ivshmem_link.c */
 int ivshmem_link_start(struct rte_eth_dev *dev);
 void ivshmem_link_stop(struct rte_eth_dev *dev);

@@ -352,12 +352,7 @@ fail_dev:
 
 static int ivshmem_pci_remove(struct rte_pci_device *pci)
 {
-	struct rte_eth_dev *eth_dev = rte_eth_dev_allocated(pci->device.name);
-
-	if (eth_dev == NULL)
-		return 0; /* already closed by the application */
-	ivshmem_dev_close(eth_dev);
-	return rte_eth_dev_release_port(eth_dev);
+	return ivshmem_remove(pci->device.name);
 }
 
 static struct rte_pci_driver ivshmem_pci_drv = {

@@ -164,15 +164,19 @@ static int ivshmem_vdev_probe(struct rte_vdev_device *vdev)
 	return 0;
 }
 
-static int ivshmem_vdev_remove(struct rte_vdev_device *vdev)
+int ivshmem_remove(const char *name)
 {
-	struct rte_eth_dev *eth_dev;
+	struct rte_eth_dev *eth_dev = rte_eth_dev_allocated(name);
 
-	eth_dev = rte_eth_dev_allocated(rte_vdev_device_name(vdev));
 	if (eth_dev == NULL)
 		return 0; /* already closed by the application */
 	ivshmem_dev_close(eth_dev);
 	return rte_eth_dev_release_port(eth_dev);
+}
+
+static int ivshmem_vdev_remove(struct rte_vdev_device *vdev)
+{
+	return ivshmem_remove(rte_vdev_device_name(vdev));
 }
 
 static struct rte_vdev_driver ivshmem_vdev_drv = {
