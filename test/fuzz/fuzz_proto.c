@@ -11,7 +11,6 @@
  * number of pseudo-random inputs (argv[1], default 20000) from a fixed
  * seed, so a failure is reproducible.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -22,23 +21,9 @@
 #include <unistd.h>
 
 #include "ivsh_proto.h"
+#include "test_fds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
-}
 
 static void check(int cond, const char *what)
 {
@@ -167,13 +152,13 @@ static void fuzz_wire(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int before = count_fds();
+	int before = test_count_fds();
 
 	if (size && data[0] & 0x80)
 		fuzz_wire(data + 1, size - 1);
 	else
 		fuzz_feed(data, size);
-	check(count_fds() == before, "no descriptor leaked");
+	check(test_count_fds() == before, "no descriptor leaked");
 	return 0;
 }
 

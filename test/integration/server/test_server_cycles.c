@@ -41,7 +41,7 @@ static void test_10000_cycles_no_fd_leak(void **state)
 	double t0, t;
 
 	(void)state;
-	fds_start = tc_count_fds();
+	fds_start = test_count_fds();
 	tc_mkdtemp(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/cycles-%d.sock", dir, (int)getpid());
 	tc_conf(&conf, path, 4);
@@ -52,7 +52,7 @@ static void test_10000_cycles_no_fd_leak(void **state)
 	assert_non_null(all[0]);
 	tc_pump(srv, all, 1);
 	assert_int_equal(all[0]->id, 0);
-	fds_loaded = tc_count_fds();
+	fds_loaded = test_count_fds();
 
 	t0 = now_s();
 	for (int i = 0; i < CYCLES; i++) {
@@ -69,11 +69,11 @@ static void test_10000_cycles_no_fd_leak(void **state)
 		tc_pump(srv, all, 1);
 		/* Between cycles, exactly where we were. */
 		if (i % 1000 == 999)
-			assert_int_equal(tc_count_fds(), fds_loaded);
+			assert_int_equal(test_count_fds(), fds_loaded);
 	}
 	t = now_s() - t0;
 
-	assert_int_equal(tc_count_fds(), fds_loaded);
+	assert_int_equal(test_count_fds(), fds_loaded);
 	assert_int_equal(all[0]->err, 0);
 	assert_int_equal(all[0]->peer_vec_events[1], 4 * CYCLES);
 	assert_int_equal(all[0]->peer_gone_events[1], CYCLES);
@@ -84,12 +84,12 @@ static void test_10000_cycles_no_fd_leak(void **state)
 	printf("# %d cycles (4 vectors, 1 peer) in %.2f s (%.1f us/cycle); "
 	       "open fds: %d at start, %d with server and peer, %d after cycles\n",
 	       CYCLES, t, t * 1e6 / CYCLES, fds_start, fds_loaded,
-	       tc_count_fds());
+	       test_count_fds());
 
 	tc_close(all[0]);
 	ivsh_server_destroy(srv);
 	tc_rmdir(dir);
-	fds_end = tc_count_fds();
+	fds_end = test_count_fds();
 	assert_int_equal(fds_end, fds_start);
 }
 
@@ -131,7 +131,7 @@ static void test_past_1024_descriptors(void **state)
 			      (unsigned long long)rl.rlim_cur);
 		skip();
 	}
-	fds_start = tc_count_fds();
+	fds_start = test_count_fds();
 	c = calloc(N, sizeof(*c));
 	assert_non_null(c);
 	tc_mkdtemp(dir, sizeof(dir));
@@ -150,7 +150,7 @@ static void test_past_1024_descriptors(void **state)
 	for (int k = 0; k < 100 && ivsh_server_client_count(srv) < N; k++)
 		ivsh_server_process(srv, 10);
 	assert_int_equal(ivsh_server_client_count(srv), N);
-	assert_true(tc_count_fds() > 2 * N + N);
+	assert_true(test_count_fds() > 2 * N + N);
 	/* The newest client still gets a full, correct handshake. */
 	probe[0] = tc_connect(path);
 	assert_non_null(probe[0]);
@@ -164,14 +164,14 @@ static void test_past_1024_descriptors(void **state)
 	assert_int_equal(probe[0]->err, 0);
 	assert_int_equal(probe[0]->total_peer_vec, N);
 	printf("# %d clients, %d descriptors open in the test process\n",
-	       N + 1, tc_count_fds());
+	       N + 1, test_count_fds());
 	tc_close(probe[0]);
 	for (int i = 0; i < N; i++)
 		tc_close(c[i]);
 	free(c);
 	ivsh_server_destroy(srv);
 	tc_rmdir(dir);
-	assert_int_equal(tc_count_fds(), fds_start);
+	assert_int_equal(test_count_fds(), fds_start);
 }
 
 int main(void)

@@ -5,7 +5,6 @@
  * notices, server loss, and every protocol violation reported by
  * ivsh_dev_open() with the right errno and no descriptor leaked.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -25,6 +24,7 @@
 #include <cmocka.h>
 
 #include "ivsh_dev.h"
+#include "test_fds.h"
 #include "ivsh_proto.h"
 
 #define SHM_SIZE 65536
@@ -46,21 +46,6 @@ struct fake {
 	int own_efd[MAX_EFD];   /* the device's vectors: the test rings these */
 	int n_peer, n_own;
 };
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] != '.')
-			n++;
-	}
-	closedir(d);
-	return n - 1; /* the DIR's own fd */
-}
 
 static void *fake_thread(void *arg)
 {
@@ -190,7 +175,7 @@ static void test_msix_peers_doorbells(void **state)
 	struct ivsh_dev *dev;
 	struct fake f;
 	uint16_t ids[4];
-	int base = count_fds();
+	int base = test_count_fds();
 	int ne[3], rc;
 
 	(void)state;
@@ -278,18 +263,18 @@ static void test_msix_peers_doorbells(void **state)
 	for (int i = 0; i < 3; i++)
 		close(ne[i]);
 	fake_stop(&f);
-	assert_int_equal(count_fds(), base);
+	assert_int_equal(test_count_fds(), base);
 }
 
 static void test_extra_vectors_closed(void **state)
 {
 	struct ivsh_dev *dev;
 	struct fake f;
-	int base = count_fds(), with_fake;
+	int base = test_count_fds(), with_fake;
 
 	(void)state;
 	fake_start(&f, script_good, 3, 3);
-	with_fake = count_fds();
+	with_fake = test_count_fds();
 	/* Default: one vector; peer and own extras are closed (spec). */
 	assert_int_equal(ivsh_dev_open(&dev, fake_name(&f, ""), NULL), 0);
 	assert_int_equal(ivsh_dev_vectors(dev), 1);
@@ -297,17 +282,17 @@ static void test_extra_vectors_closed(void **state)
 	assert_int_equal(ivsh_dev_irq_fd(dev, 1), -EINVAL);
 	/* Held: the accepted conn (fake), the socket, one own and one peer
 	 * vector; the shm fd was closed after mmap. */
-	assert_int_equal(count_fds(), with_fake + 4);
+	assert_int_equal(test_count_fds(), with_fake + 4);
 	ivsh_dev_close(dev);
 	fake_stop(&f);
-	assert_int_equal(count_fds(), base);
+	assert_int_equal(test_count_fds(), base);
 }
 
 static void test_intx(void **state)
 {
 	struct ivsh_dev *dev;
 	struct fake f;
-	int base = count_fds(), fd;
+	int base = test_count_fds(), fd;
 
 	(void)state;
 	fake_start(&f, script_good, 2, 2);
@@ -338,14 +323,14 @@ static void test_intx(void **state)
 	assert_int_equal(ivsh_dev_intx_poll(dev, 0), -ENOTSUP);
 	ivsh_dev_close(dev);
 	fake_stop(&f);
-	assert_int_equal(count_fds(), base);
+	assert_int_equal(test_count_fds(), base);
 }
 
 static void test_intx_poll(void **state)
 {
 	struct ivsh_dev *dev;
 	struct fake f;
-	int base = count_fds();
+	int base = test_count_fds();
 
 	(void)state;
 	fake_start(&f, script_good, 1, 1);
@@ -368,14 +353,14 @@ static void test_intx_poll(void **state)
 	assert_int_equal(ivsh_dev_irq_wait(dev, 0, 0), 0);
 	ivsh_dev_close(dev);
 	fake_stop(&f);
-	assert_int_equal(count_fds(), base);
+	assert_int_equal(test_count_fds(), base);
 }
 
 static void test_irq_none(void **state)
 {
 	struct ivsh_dev *dev;
 	struct fake f;
-	int base = count_fds();
+	int base = test_count_fds();
 
 	(void)state;
 	fake_start(&f, script_good, 1, 1);
@@ -388,7 +373,7 @@ static void test_irq_none(void **state)
 	assert_int_equal(efd_take(f.peer_efd[0]), 1);
 	ivsh_dev_close(dev);
 	fake_stop(&f);
-	assert_int_equal(count_fds(), base);
+	assert_int_equal(test_count_fds(), base);
 }
 
 /* --- protocol violations ------------------------------------------------ */
@@ -512,10 +497,10 @@ static void test_violations(void **state)
 		const struct violation *v = &violations[i];
 		struct ivsh_dev *dev = (struct ivsh_dev *)0x1;
 		struct fake f;
-		int base = count_fds(), with_fake, rc;
+		int base = test_count_fds(), with_fake, rc;
 
 		fake_start(&f, v->script, 1, 1);
-		with_fake = count_fds();
+		with_fake = test_count_fds();
 		rc = ivsh_dev_open(&dev, fake_name(&f, v->opts), NULL);
 		if (rc != v->err || !strstr(ivsh_dev_last_error(), v->needle))
 			fail_msg("%s: rc %d (%s), want %d containing '%s'",
@@ -524,11 +509,11 @@ static void test_violations(void **state)
 		assert_null(dev);
 		assert_true(ivsh_dev_last_error()[0] != '\0');
 		/* Only the fake's accepted connection is new. */
-		assert_true(count_fds() <= with_fake + 1);
+		assert_true(test_count_fds() <= with_fake + 1);
 		fake_stop(&f);
-		if (count_fds() != base)
+		if (test_count_fds() != base)
 			fail_msg("%s: %d fds leaked", v->what,
-				 count_fds() - base);
+				 test_count_fds() - base);
 	}
 }
 
@@ -536,7 +521,7 @@ static void test_too_few_vectors(void **state)
 {
 	struct ivsh_dev *dev;
 	struct fake f;
-	int base = count_fds();
+	int base = test_count_fds();
 
 	(void)state;
 	fake_start(&f, script_good, 1, 1);
@@ -544,7 +529,7 @@ static void test_too_few_vectors(void **state)
 				       NULL), -ETIMEDOUT);
 	assert_non_null(strstr(ivsh_dev_last_error(), "1 of 2"));
 	fake_stop(&f);
-	assert_int_equal(count_fds(), base);
+	assert_int_equal(test_count_fds(), base);
 }
 
 static void test_no_server(void **state)
@@ -552,7 +537,7 @@ static void test_no_server(void **state)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ivsh_dev *dev;
 	char path[108], name[160];
-	int s, base = count_fds();
+	int s, base = test_count_fds();
 
 	(void)state;
 	snprintf(path, sizeof(path), "/tmp/ivsh-test-dev-none-%d.sock",
@@ -574,7 +559,7 @@ static void test_no_server(void **state)
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		NULL), -ENAMETOOLONG);
-	assert_int_equal(count_fds(), base);
+	assert_int_equal(test_count_fds(), base);
 }
 
 int main(void)

@@ -4,7 +4,6 @@
  * passing, every malformed-message case, and no descriptor leak on any
  * path (the open-fd count of the process is compared before and after).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -24,20 +23,7 @@
 #include <cmocka.h>
 
 #include "ivsh_proto.h"
-
-static int count_open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the directory stream's own descriptor */
-}
+#include "test_fds.h"
 
 static bool fd_is_open(int fd)
 {
@@ -57,7 +43,7 @@ static int setup_pair(void **state)
 
 	if (!p)
 		return -1;
-	p->fds_before = count_open_fds();
+	p->fds_before = test_count_fds();
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		free(p);
 		return -1;
@@ -77,7 +63,7 @@ static int teardown_pair(void **state)
 	if (p->rx >= 0)
 		close(p->rx);
 	/* Every test must leave the descriptor table as it found it. */
-	assert_int_equal(count_open_fds(), p->fds_before);
+	assert_int_equal(test_count_fds(), p->fds_before);
 	free(p);
 	return 0;
 }
@@ -229,7 +215,7 @@ static void test_eof_mid_message_with_fd(void **state)
 	struct pair *p = *state;
 	uint8_t b[8] = { 0 };
 	int efd = eventfd(0, EFD_CLOEXEC);
-	int before = count_open_fds();
+	int before = test_count_fds();
 	int64_t v;
 	int fd;
 
@@ -239,7 +225,7 @@ static void test_eof_mid_message_with_fd(void **state)
 	before--; /* the closed sending end */
 	assert_int_equal(ivsh_proto_recv(p->rx, &v, &fd), -EPROTO);
 	assert_int_equal(fd, -1);
-	assert_int_equal(count_open_fds(), before);
+	assert_int_equal(test_count_fds(), before);
 	close(efd);
 }
 
@@ -274,7 +260,7 @@ static void test_two_fds_rejected(void **state)
 	struct pair *p = *state;
 	uint8_t b[8];
 	int fds[2] = { eventfd(0, EFD_CLOEXEC), eventfd(0, EFD_CLOEXEC) };
-	int before = count_open_fds();
+	int before = test_count_fds();
 	int64_t v;
 	int fd;
 
@@ -282,7 +268,7 @@ static void test_two_fds_rejected(void **state)
 	send_raw(p->tx, b, 8, fds, 2);
 	assert_int_equal(ivsh_proto_recv(p->rx, &v, &fd), -EPROTO);
 	assert_int_equal(fd, -1);
-	assert_int_equal(count_open_fds(), before);
+	assert_int_equal(test_count_fds(), before);
 	close(fds[0]);
 	close(fds[1]);
 }
@@ -298,11 +284,11 @@ static void test_many_fds_truncated_rejected(void **state)
 
 	for (int i = 0; i < 32; i++)
 		fds[i] = eventfd(0, EFD_CLOEXEC);
-	before = count_open_fds();
+	before = test_count_fds();
 	encode_le(1, b);
 	send_raw(p->tx, b, 8, fds, 32); /* more than the receiver has room for */
 	assert_int_equal(ivsh_proto_recv(p->rx, &v, &fd), -EPROTO);
-	assert_int_equal(count_open_fds(), before);
+	assert_int_equal(test_count_fds(), before);
 	for (int i = 0; i < 32; i++)
 		close(fds[i]);
 }
@@ -312,7 +298,7 @@ static void test_fds_on_each_half_rejected(void **state)
 	struct pair *p = *state;
 	uint8_t b[8];
 	int fds[2] = { eventfd(0, EFD_CLOEXEC), eventfd(0, EFD_CLOEXEC) };
-	int before = count_open_fds();
+	int before = test_count_fds();
 	int64_t v;
 	int fd;
 
@@ -321,7 +307,7 @@ static void test_fds_on_each_half_rejected(void **state)
 	send_raw(p->tx, b + 4, 4, &fds[1], 1);
 	assert_int_equal(ivsh_proto_recv(p->rx, &v, &fd), -EPROTO);
 	assert_int_equal(fd, -1);
-	assert_int_equal(count_open_fds(), before);
+	assert_int_equal(test_count_fds(), before);
 	close(fds[0]);
 	close(fds[1]);
 }
@@ -346,7 +332,7 @@ static void test_credentials_with_fd_closes_fd(void **state)
 	struct pair *p = *state;
 	int one = 1;
 	int efd = eventfd(0, EFD_CLOEXEC);
-	int before = count_open_fds();
+	int before = test_count_fds();
 	int64_t v;
 	int fd;
 
@@ -354,7 +340,7 @@ static void test_credentials_with_fd_closes_fd(void **state)
 				    sizeof(one)), 0);
 	assert_int_equal(ivsh_proto_send(p->tx, 1, efd), 0);
 	assert_int_equal(ivsh_proto_recv(p->rx, &v, &fd), -EPROTO);
-	assert_int_equal(count_open_fds(), before);
+	assert_int_equal(test_count_fds(), before);
 	close(efd);
 }
 
@@ -513,7 +499,7 @@ static void expect_vector(struct feed_case *f, int64_t peer, int type,
 static void test_client_full_sequence(void **state)
 {
 	struct feed_case *f = new_client();
-	int before = count_open_fds();
+	int before = test_count_fds();
 
 	(void)state;
 	handshake(f, 3);
@@ -536,7 +522,7 @@ static void test_client_full_sequence(void **state)
 	expect_vector(f, 1, IVSH_PROTO_EV_PEER_VECTOR, 0);
 	/* Highest legal ID. */
 	expect_vector(f, 65535, IVSH_PROTO_EV_PEER_VECTOR, 0);
-	assert_int_equal(count_open_fds(), before);
+	assert_int_equal(test_count_fds(), before);
 	free(f);
 }
 
@@ -611,7 +597,7 @@ static void test_client_bad_running(void **state)
 static void test_client_vector_limit(void **state)
 {
 	struct feed_case *f = new_client();
-	int before = count_open_fds();
+	int before = test_count_fds();
 
 	(void)state;
 	handshake(f, 0);
@@ -624,7 +610,7 @@ static void test_client_vector_limit(void **state)
 	/* A disconnect resets the peer's count. */
 	assert_int_equal(feed(f, 9, -1), 0);
 	expect_vector(f, 9, IVSH_PROTO_EV_PEER_VECTOR, 0);
-	assert_int_equal(count_open_fds(), before);
+	assert_int_equal(test_count_fds(), before);
 	free(f);
 }
 

@@ -17,21 +17,6 @@
 
 #include "tclient.h"
 
-int tc_count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
-}
-
 void tc_mkdtemp(char *dir, size_t len)
 {
 	snprintf(dir, len, "/tmp/ivsh-test-%d-XXXXXX", (int)getpid());
@@ -263,7 +248,7 @@ int tc_fx_setup(void **state)
 
 	if (!f)
 		return -1;
-	f->fds_before = tc_count_fds();
+	f->fds_before = test_count_fds();
 	tc_mkdtemp(f->dir, sizeof(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/srv-%d.sock", f->dir,
 		 (int)getpid());
@@ -279,7 +264,7 @@ int tc_fx_teardown(void **state)
 
 	ivsh_server_destroy(f->srv);
 	tc_rmdir(f->dir);
-	assert_int_equal(tc_count_fds(), f->fds_before);
+	assert_int_equal(test_count_fds(), f->fds_before);
 	free(f);
 	return 0;
 }

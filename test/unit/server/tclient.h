@@ -12,6 +12,7 @@
 
 #include "ivsh_proto.h"
 #include "ivsh_server.h"
+#include "test_fds.h"
 
 #define TC_MAX_LOG 4096
 /* Per-peer counters are kept for IDs below this. */
@@ -42,8 +43,6 @@ struct tclient {
 	uint64_t nmsgs;
 };
 
-/** Count the entries of /proc/self/fd (the directory's own fd excluded). */
-int tc_count_fds(void);
 
 /** A fresh temporary directory for sockets; remove with tc_rmdir. */
 void tc_mkdtemp(char *dir, size_t len);

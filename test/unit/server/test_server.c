@@ -319,12 +319,12 @@ static void test_fd_sender_disconnected_no_leak(void **state)
 	assert_int_equal(sendmsg(c[0]->sock, &msg, 0), 1);
 	for (int i = 0; i < 4; i++)
 		close(fds[i]);
-	before = tc_count_fds();
+	before = test_count_fds();
 	tc_pump(f->srv, c, 1);
 	assert_true(c[0]->eof);
 	/* The server dropped the client's socket and eventfd; the four
 	 * descriptors it was sent never reached its table. */
-	assert_int_equal(tc_count_fds(), before - 2);
+	assert_int_equal(test_count_fds(), before - 2);
 	tc_close(c[0]);
 }
 
