@@ -401,3 +401,49 @@ def ivsh_json(wd, name):
             if line.startswith("{"):
                 return json.loads(line)
     fail("%s printed no JSON summary" % name)
+
+
+def vm_main(name, doc, scenario, need_app=False):
+    """Run a DPDK guest test: parse its arguments, skip (77) when the
+    plugin, dpdk-testpmd, the app (need_app) or QEMU is missing, start the
+    guest harness (test/vm/vmrun.py) and always clean it up.
+    scenario(args, vm, r) does the test and raises vm.Fail or vm.Skip."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--vmrun", required=True, help="test/vm/vmrun.py")
+    ap.add_argument("--plugin", default="")
+    ap.add_argument("--app", default="", help="rxintr_app binary")
+    ap.add_argument("--skip-reason", default="")
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+    if not args.plugin or not os.path.isfile(args.plugin):
+        print("SKIP: net_ivshmem plugin not built: " +
+              (args.skip_reason or args.plugin or "?"))
+        return 77
+    if need_app and (not args.app or not os.access(args.app, os.X_OK)):
+        print("SKIP: rxintr_app not built")
+        return 77
+    if not os.path.exists("/usr/bin/dpdk-testpmd"):
+        print("SKIP: /usr/bin/dpdk-testpmd not found (apt-get install dpdk-dev)")
+        return 77
+    sys.path.insert(0, os.path.dirname(os.path.abspath(args.vmrun)))
+    import vmrun as vm
+
+    args.py_server = False
+    r = None
+    try:
+        if not os.path.exists("/usr/bin/qemu-system-x86_64"):
+            raise vm.Skip("qemu-system-x86_64 not found")
+        r = vm.Run(args, name)
+        scenario(args, vm, r)
+        vm.log("PASS " + name)
+        return 0
+    except vm.Skip as e:
+        print("SKIP: %s" % e)
+        return 77
+    except vm.Fail as e:
+        vm.log("FAIL %s: %s" % (name, e))
+        return 1
+    finally:
+        if r is not None:
+            r.cleanup(args.keep)

@@ -25,12 +25,12 @@ The guest is the harness of test/vm/vmrun.py (TCG, the host's / over 9p),
 used as a library; this file only adds the scenario.
 """
 
-import argparse
 import os
 import re
-import signal
 import subprocess
 import sys
+
+import dpdk_helpers as h
 
 # The guest is emulated (TCG): keep the round trips few.
 COUNT = 300
@@ -105,96 +105,63 @@ finish 0
 """
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--build", required=True)
-    ap.add_argument("--vmrun", required=True, help="test/vm/vmrun.py")
-    ap.add_argument("--plugin", default="")
-    ap.add_argument("--skip-reason", default="")
-    ap.add_argument("--keep", action="store_true")
-    args = ap.parse_args()
-    if not args.plugin or not os.path.isfile(args.plugin):
-        print("SKIP: net_ivshmem plugin not built: " +
-              (args.skip_reason or args.plugin or "?"))
-        return 77
-    if not os.path.exists("/usr/bin/dpdk-testpmd"):
-        print("SKIP: /usr/bin/dpdk-testpmd not found (apt-get install dpdk-dev)")
-        return 77
-    sys.path.insert(0, os.path.dirname(os.path.abspath(args.vmrun)))
-    import vmrun as vm
-    import dpdk_helpers as h
-
-    args.py_server = False
-    # meson's timeout sends SIGTERM: still clean up the guest and server.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    r = None
+def scenario(args, vm, r):
+    tp = r.binary("app/ivsh-testpmd/ivsh-testpmd", "ivsh-testpmd")
+    r.start_server(vectors=VECTORS)
+    host = r.spawn([tp, "--device", "server:" + r.sock, "--peer", "1",
+                    "--engine", "latency", "--count", str(COUNT),
+                    "--latency-timeout", "20000", "--json",
+                    "--wait-link", "250", "--duration", "300"],
+                   "host.log")
+    g1 = r.boot(1, GUEST.replace("@PLUG@", args.plugin)
+                .replace("@LIBS@", ":".join(h.plugin_runpath(args.plugin)))
+                .replace("@COUNT@", str(COUNT)), vectors=VECTORS)
     try:
-        if not os.path.exists("/usr/bin/qemu-system-x86_64"):
-            raise vm.Skip("qemu-system-x86_64 not found")
-        r = vm.Run(args, "dpdk-pci")
-        tp = r.binary("app/ivsh-testpmd/ivsh-testpmd", "ivsh-testpmd")
-        r.start_server(vectors=VECTORS)
-        host = r.spawn([tp, "--device", "server:" + r.sock, "--peer", "1",
-                        "--engine", "latency", "--count", str(COUNT),
-                        "--latency-timeout", "20000", "--json",
-                        "--wait-link", "250", "--duration", "300"],
-                       "host.log")
-        g1 = r.boot(1, GUEST.replace("@PLUG@", args.plugin)
-                    .replace("@LIBS@", ":".join(h.plugin_runpath(args.plugin)))
-                    .replace("@COUNT@", str(COUNT)), vectors=VECTORS)
-        try:
-            host.wait(330)
-        except subprocess.TimeoutExpired:
-            raise vm.Fail("host latency run did not finish; guest log:\n" +
-                          r.tail("guest1.log"))
-        res = r.wait_guests({1: g1}, 240)
-        r.show(1)
-        vm.log("--- host log ---\n" + r.tail("host.log", 12))
-        out = open(os.path.join(r.dir, "guest1.log"), errors="replace").read()
-        r.expect(res[1] == 0, "guest script failed (exit %d)" % res[1])
-        hj = r.json_lines("host.log")
-        r.expect(hj, "the host ivsh-testpmd printed no JSON")
-        hj = hj[-1]
-        r.expect(host.returncode == 0, "host ivsh-testpmd exit %s" %
-                 host.returncode)
-        r.expect(hj.get("samples") == COUNT and hj.get("lat_lost") == 0 and
-                 hj.get("corrupted") == 0,
-                 "pings: %s samples, %s lost, %s corrupted (expected %d, 0, 0)"
-                 % (hj.get("samples"), hj.get("lat_lost"),
-                    hj.get("corrupted"), COUNT))
-        sec = out[out.rfind("NIC statistics for port 0"):]
-        nums = {k: int(v) for k, v in
-                re.findall(r"(RX-packets|TX-packets|RX-errors|TX-errors):"
-                           r"\s*(\d+)", sec)}
-        vm.log("guest port: %s; round trip p50 %.1f us" %
-               (nums, hj.get("p50_ns", 0) / 1000))
-        r.expect(nums.get("RX-packets", 0) >= COUNT and
-                 nums.get("RX-packets") == nums.get("TX-packets"),
-                 "guest port stats %s" % nums)
-        r.expect(nums.get("RX-errors") == 0 and nums.get("TX-errors") == 0,
-                 "guest port errors %s" % nums)
-        # The new path: DPDK's PCI bus mapped the BARs and its interrupt
-        # handle carries the device's two MSI-X vectors.
-        r.expect("BARs mapped by DPDK (vfio-pci), %d MSI-X vectors" %
-                 VECTORS in out,
-                 "the driver did not log 'BARs mapped by DPDK (vfio-pci), "
-                 "%d MSI-X vectors'" % VECTORS)
-        r.expect("GUEST: msix vectors %d" % VECTORS in out,
-                 "the guest's /proc/interrupts does not show %d vfio-msix "
-                 "vectors of the device" % VECTORS)
-        r.expect("GUEST: Link status: down" in out,
-                 "the guest's link did not go down after the host left")
-        vm.log("PASS dpdk-pci")
-        return 0
-    except vm.Skip as e:
-        print("SKIP: %s" % e)
-        return 77
-    except vm.Fail as e:
-        vm.log("FAIL dpdk-pci: %s" % e)
-        return 1
-    finally:
-        if r is not None:
-            r.cleanup(args.keep)
+        host.wait(330)
+    except subprocess.TimeoutExpired:
+        raise vm.Fail("host latency run did not finish; guest log:\n" +
+                      r.tail("guest1.log"))
+    res = r.wait_guests({1: g1}, 240)
+    r.show(1)
+    vm.log("--- host log ---\n" + r.tail("host.log", 12))
+    out = open(os.path.join(r.dir, "guest1.log"), errors="replace").read()
+    r.expect(res[1] == 0, "guest script failed (exit %d)" % res[1])
+    hj = r.json_lines("host.log")
+    r.expect(hj, "the host ivsh-testpmd printed no JSON")
+    hj = hj[-1]
+    r.expect(host.returncode == 0, "host ivsh-testpmd exit %s" %
+             host.returncode)
+    r.expect(hj.get("samples") == COUNT and hj.get("lat_lost") == 0 and
+             hj.get("corrupted") == 0,
+             "pings: %s samples, %s lost, %s corrupted (expected %d, 0, 0)"
+             % (hj.get("samples"), hj.get("lat_lost"),
+                hj.get("corrupted"), COUNT))
+    sec = out[out.rfind("NIC statistics for port 0"):]
+    nums = {k: int(v) for k, v in
+            re.findall(r"(RX-packets|TX-packets|RX-errors|TX-errors):"
+                       r"\s*(\d+)", sec)}
+    vm.log("guest port: %s; round trip p50 %.1f us" %
+           (nums, hj.get("p50_ns", 0) / 1000))
+    r.expect(nums.get("RX-packets", 0) >= COUNT and
+             nums.get("RX-packets") == nums.get("TX-packets"),
+             "guest port stats %s" % nums)
+    r.expect(nums.get("RX-errors") == 0 and nums.get("TX-errors") == 0,
+             "guest port errors %s" % nums)
+    # The new path: DPDK's PCI bus mapped the BARs and its interrupt
+    # handle carries the device's two MSI-X vectors.
+    r.expect("BARs mapped by DPDK (vfio-pci), %d MSI-X vectors" %
+             VECTORS in out,
+             "the driver did not log 'BARs mapped by DPDK (vfio-pci), "
+             "%d MSI-X vectors'" % VECTORS)
+    r.expect("GUEST: msix vectors %d" % VECTORS in out,
+             "the guest's /proc/interrupts does not show %d vfio-msix "
+             "vectors of the device" % VECTORS)
+    r.expect("GUEST: Link status: down" in out,
+             "the guest's link did not go down after the host left")
+
+
+def main():
+    return h.vm_main("dpdk-pci", __doc__, scenario)
 
 
 if __name__ == "__main__":

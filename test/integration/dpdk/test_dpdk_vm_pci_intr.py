@@ -19,12 +19,12 @@ One host peer for the guest's whole life (QEMU 7.2 corrupts its heap when
 a peer ID comes back). The guest is test/vm/vmrun.py's harness.
 """
 
-import argparse
 import os
 import re
-import signal
 import subprocess
 import sys
+
+import dpdk_helpers as h
 
 COUNT = 2000
 VECTORS = 2
@@ -70,94 +70,58 @@ echo "GUEST: done"
 """
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--build", required=True)
-    ap.add_argument("--vmrun", required=True, help="test/vm/vmrun.py")
-    ap.add_argument("--plugin", default="")
-    ap.add_argument("--app", default="", help="rxintr_app binary")
-    ap.add_argument("--skip-reason", default="")
-    ap.add_argument("--keep", action="store_true")
-    args = ap.parse_args()
-    if not args.plugin or not os.path.isfile(args.plugin):
-        print("SKIP: net_ivshmem plugin not built: " +
-              (args.skip_reason or args.plugin or "?"))
-        return 77
-    if not args.app or not os.access(args.app, os.X_OK):
-        print("SKIP: rxintr_app not built")
-        return 77
-    if not os.path.exists("/usr/bin/dpdk-testpmd"):
-        print("SKIP: /usr/bin/dpdk-testpmd not found (apt-get install dpdk-dev)")
-        return 77
-    sys.path.insert(0, os.path.dirname(os.path.abspath(args.vmrun)))
-    import vmrun as vm
-    import dpdk_helpers as h
-
-    args.py_server = False
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    r = None
+def scenario(args, vm, r):
+    tp = r.binary("app/ivsh-testpmd/ivsh-testpmd", "ivsh-testpmd")
+    r.start_server(vectors=VECTORS)
+    script = (GUEST.replace("@PLUG@", os.path.abspath(args.plugin))
+              .replace("@LIBS@", ":".join(h.plugin_runpath(args.plugin)))
+              .replace("@APP@", os.path.abspath(args.app))
+              .replace("@COUNT@", str(COUNT)))
+    g1 = r.boot(1, script, vectors=VECTORS)
+    r.wait_log(1, "GUEST: app sleeping", 200)
+    host = r.spawn([tp, "--device", "server:" + r.sock, "--peer", "0",
+                    "--engine", "txonly", "--count", str(COUNT),
+                    "--wait-link", "30", "--duration", "200", "--json"],
+                   "host.log")
     try:
-        if not os.path.exists("/usr/bin/qemu-system-x86_64"):
-            raise vm.Skip("qemu-system-x86_64 not found")
-        r = vm.Run(args, "dpdk-pci-intr")
-        tp = r.binary("app/ivsh-testpmd/ivsh-testpmd", "ivsh-testpmd")
-        r.start_server(vectors=VECTORS)
-        script = (GUEST.replace("@PLUG@", os.path.abspath(args.plugin))
-                  .replace("@LIBS@", ":".join(h.plugin_runpath(args.plugin)))
-                  .replace("@APP@", os.path.abspath(args.app))
-                  .replace("@COUNT@", str(COUNT)))
-        g1 = r.boot(1, script, vectors=VECTORS)
-        r.wait_log(1, "GUEST: app sleeping", 200)
-        host = r.spawn([tp, "--device", "server:" + r.sock, "--peer", "0",
-                        "--engine", "txonly", "--count", str(COUNT),
-                        "--wait-link", "30", "--duration", "200", "--json"],
-                       "host.log")
-        try:
-            host.wait(230)
-        except subprocess.TimeoutExpired:
-            raise vm.Fail("host txonly did not finish; guest log:\n" +
-                          r.tail("guest1.log"))
-        res = r.wait_guests({1: g1}, 300)
-        r.show(1)
-        out = open(os.path.join(r.dir, "guest1.log"), errors="replace").read()
-        r.expect(res[1] == 0, "guest script failed (exit %d)" % res[1])
-        r.expect(host.returncode == 0, "host ivsh-testpmd exit %s: %s" %
-                 (host.returncode, r.tail("host.log", 5)))
+        host.wait(230)
+    except subprocess.TimeoutExpired:
+        raise vm.Fail("host txonly did not finish; guest log:\n" +
+                      r.tail("guest1.log"))
+    res = r.wait_guests({1: g1}, 300)
+    r.show(1)
+    out = open(os.path.join(r.dir, "guest1.log"), errors="replace").read()
+    r.expect(res[1] == 0, "guest script failed (exit %d)" % res[1])
+    r.expect(host.returncode == 0, "host ivsh-testpmd exit %s: %s" %
+             (host.returncode, r.tail("host.log", 5)))
 
-        # 1. vfio-pci, MSI-X through DPDK's interrupt handle
-        r.expect("BARs mapped by DPDK (vfio-pci), %d MSI-X vectors" %
-                 VECTORS in out, "no 'BARs mapped by DPDK (vfio-pci), %d "
-                 "MSI-X vectors' in the guest's log" % VECTORS)
-        m = re.search(r"received=(\d+) wakeups=(\d+) timeouts=(\d+)", out)
-        r.expect(m, "rxintr_app printed no result")
-        received, wakeups, timeouts = (int(x) for x in m.groups())
-        vm.log("rxintr_app: received %d, wakeups %d, timeouts %d" %
-               (received, wakeups, timeouts))
-        r.expect(received == COUNT, "received %d of %d frames" %
-                 (received, COUNT))
-        r.expect(wakeups >= 1, "never woken by the host's doorbell")
-        r.expect(timeouts == 0, "%d sleeps timed out" % timeouts)
-        r.expect("GUEST: rxintr_app exit 0" in out, "rxintr_app failed")
+    # 1. vfio-pci, MSI-X through DPDK's interrupt handle
+    r.expect("BARs mapped by DPDK (vfio-pci), %d MSI-X vectors" %
+             VECTORS in out, "no 'BARs mapped by DPDK (vfio-pci), %d "
+             "MSI-X vectors' in the guest's log" % VECTORS)
+    m = re.search(r"received=(\d+) wakeups=(\d+) timeouts=(\d+)", out)
+    r.expect(m, "rxintr_app printed no result")
+    received, wakeups, timeouts = (int(x) for x in m.groups())
+    vm.log("rxintr_app: received %d, wakeups %d, timeouts %d" %
+           (received, wakeups, timeouts))
+    r.expect(received == COUNT, "received %d of %d frames" %
+             (received, COUNT))
+    r.expect(wakeups >= 1, "never woken by the host's doorbell")
+    r.expect(timeouts == 0, "%d sleeps timed out" % timeouts)
+    r.expect("GUEST: rxintr_app exit 0" in out, "rxintr_app failed")
 
-        # 2. uio_pci_generic: polling, and intr=1 refused
-        r.expect("BARs mapped by DPDK (uio_pci_generic), no interrupts" in out,
-                 "no polling notice for uio_pci_generic in the guest's log")
-        r.expect("GUEST: uio testpmd exit 0" in out and
-                 re.search(r"Port 0: [0-9A-F:]{17}", out, re.I),
-                 "testpmd did not get a port over uio_pci_generic")
-        r.expect("intr=1 needs MSI-X" in out,
-                 "intr=1 over uio_pci_generic was not refused clearly")
-        vm.log("PASS dpdk-pci-intr")
-        return 0
-    except vm.Skip as e:
-        print("SKIP: %s" % e)
-        return 77
-    except vm.Fail as e:
-        vm.log("FAIL dpdk-pci-intr: %s" % e)
-        return 1
-    finally:
-        if r is not None:
-            r.cleanup(args.keep)
+    # 2. uio_pci_generic: polling, and intr=1 refused
+    r.expect("BARs mapped by DPDK (uio_pci_generic), no interrupts" in out,
+             "no polling notice for uio_pci_generic in the guest's log")
+    r.expect("GUEST: uio testpmd exit 0" in out and
+             re.search(r"Port 0: [0-9A-F:]{17}", out, re.I),
+             "testpmd did not get a port over uio_pci_generic")
+    r.expect("intr=1 needs MSI-X" in out,
+             "intr=1 over uio_pci_generic was not refused clearly")
+
+
+def main():
+    return h.vm_main("dpdk-pci-intr", __doc__, scenario, need_app=True)
 
 
 if __name__ == "__main__":
