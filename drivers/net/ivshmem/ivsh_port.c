@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "port_prefetch.h"
 #include "port_private.h"
 
 static _Thread_local char port_err[256];
@@ -262,6 +263,7 @@ static int port_setup_queues(struct ivsh_port *port)
 		tq->kick = LAY_CHAN_KICK(out);
 		tq->port = port;
 		tq->q = q;
+		tq->prefetchw = port_cpu_has_prefetchw();
 
 		ivsh_ring_cons_init_split(&rq->ring, &LAY_CHAN_CONS(in)->cons,
 					  &LAY_CHAN_PROD(in)->prod,

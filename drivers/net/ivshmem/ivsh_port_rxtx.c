@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "port_prefetch.h"
 #include "port_private.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -421,10 +422,15 @@ uint16_t ivsh_port_tx_burst(struct ivsh_port *port, uint16_t q,
 	uint64_t bytes = 0, errors = 0;
 	uint16_t i;
 
-	/* Ask for the slots' first lines in exclusive state up front. */
+	/* Ask for the slots' first lines and the descriptors' lines in
+	 * exclusive state up front: the consumer read them last. */
 	uint32_t pf = free_n < n ? free_n : n;
-	for (uint32_t k = 0; k < pf; k++)
-		__builtin_prefetch(slots + (size_t)((head + k) & mask) * slot, 1);
+	const bool pw = tq->prefetchw;
+	for (uint32_t k = 0; k < pf; k++) {
+		port_prefetch_w(slots + (size_t)((head + k) & mask) * slot, pw);
+		if (k == 0 || ((head + k) & 7) == 0)
+			port_prefetch_w(&descs[(head + k) & mask], pw);
+	}
 
 	for (i = 0; i < n; i++) {
 		uint32_t len = pkts[i].len;
@@ -489,6 +495,7 @@ uint16_t ivsh_port_tx_zc_reserve(struct ivsh_port *port, uint16_t q,
 
 	for (uint32_t i = 0; i < k; i++) {
 		segs[i].data = txq_slot(tq, tq->ring.head + i);
+		port_prefetch_w(segs[i].data, tq->prefetchw);
 		segs[i].len = tq->slot_size;
 		segs[i].flags = 0;
 	}

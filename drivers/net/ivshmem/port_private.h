@@ -69,6 +69,7 @@ struct port_txq {
 	const struct lay_chan_kick *kick;
 	struct ivsh_port *port;
 	uint16_t q;
+	bool prefetchw;          /* the CPU has PREFETCHW (port_prefetch.h) */
 	alignas(64) struct tx_counters c;
 	/* reservation of tx_zc_reserve */
 	uint32_t zc_reserved;

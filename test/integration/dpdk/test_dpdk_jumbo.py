@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Jumbo frames through net_ivshmem (9000 bytes over 2048-byte slots and
+"""Jumbo frames through net_ivshmem (9000 bytes over 1536-byte slots and
 2176-byte mbufs), against ivsh-testpmd on the same ivsh-server.
 
 1. ivsh-testpmd txonly, COUNT frames of 9000 bytes -> dpdk-testpmd rxonly
@@ -12,7 +12,15 @@
 3. A new dpdk-testpmd without the scatter offload: 9000-byte frames from
    ivsh-testpmd cannot fit one mbuf, so each is dropped and counted
    (pmd_rx_q0_no_scatter_drops == RX-errors == COUNT_DROP, RX-packets 0).
+4. Mixed bursts: dpdk-testpmd txonly with 'set txsplit rand' (each frame
+   1 to 5 segments of 1000 bytes, so one-segment frames and chains
+   alternate within a burst: the driver switches between its two tx
+   paths) -> a scatter-enabled dpdk-testpmd rxonly: every frame and every
+   byte sent arrives (RX == TX packets and bytes), and the lengths really
+   varied.
 """
+
+import time
 
 import dpdk_helpers as h
 
@@ -27,6 +35,51 @@ def wait_exit(p, what, timeout=40):
     except Exception:
         h.fail("%s did not finish in %d s" % (what, timeout))
     h.check(p.returncode == 0, "%s exited 0 (%s)" % (what, p.returncode))
+
+
+def mixed_bursts(args, srv, wd):
+    rx = h.TestPmd(args.plugin, "net_ivshmem0,server=%s,peer=1" % srv.sock,
+                   wd, "dpdk-mixed-rx", lcores="0,1", main_lcore=0,
+                   extra=["--enable-scatter", "--max-pkt-len=9018"])
+    rx.wait_prompt()
+    tx = h.TestPmd(args.plugin, "net_ivshmem0,server=%s,peer=0" % srv.sock,
+                   wd, "dpdk-mixed-tx", lcores="1,0", main_lcore=1)
+    tx.wait_prompt()
+    rx.wait_link("up")
+    tx.wait_link("up")
+    rx.send("set fwd rxonly", "start")
+    rx.wait_output(r"rxonly packet forwarding", 10, "rxonly started")
+    tx.send("set fwd txonly", "set txpkts 1000,1000,1000,1000,1000",
+            "set txsplit rand", "start")
+    tx.wait_output(r"txonly packet forwarding", 10, "txonly started")
+    time.sleep(1)
+    tx.send("stop")
+    tx.wait_output(r"Forward statistics for port 0", 10, "tx stop")
+    _, tx_fwd = h.fwd_stats(tx.output())
+    rx.wait_drained(tx_fwd)
+    rx.send("stop")
+    rx.wait_output(r"Forward statistics for port 0", 10, "rx stop")
+    for p in (rx, tx):
+        p.send("show port stats 0")
+    rx.wait_output(r"Rx-pps", 10, "rx stats")
+    tx.wait_output(r"Rx-pps", 10, "tx stats")
+    rxs, txs = h.port_stats(rx.output()), h.port_stats(tx.output())
+    rx_fwd, _ = h.fwd_stats(rx.output())
+    h.check(tx_fwd > 1000, "mixed: frames sent (%d)" % tx_fwd)
+    h.check(rx_fwd == tx_fwd and rxs.get("RX-packets") == tx_fwd,
+            "mixed: every frame arrived (%d of %d)" % (rx_fwd, tx_fwd))
+    h.check(rxs.get("RX-bytes") == txs.get("TX-bytes"),
+            "mixed: RX-bytes == TX-bytes (%s, %s)" %
+            (rxs.get("RX-bytes"), txs.get("TX-bytes")))
+    tx_bytes = txs.get("TX-bytes") or 0
+    h.check(tx_bytes % 1000 == 0 and
+            1000 * tx_fwd < tx_bytes < 5000 * tx_fwd,
+            "mixed: lengths varied between 1000 and 5000 bytes "
+            "(%d bytes in %d frames)" % (tx_bytes, tx_fwd))
+    h.check(rxs.get("RX-errors") == 0 and txs.get("TX-errors") == 0,
+            "mixed: no errors")
+    tx.quit()
+    rx.quit()
 
 
 def main():
@@ -107,6 +160,8 @@ def main():
     h.check(st.get("RX-errors") == COUNT_DROP,
             "RX-errors == %d (%s)" % (COUNT_DROP, st.get("RX-errors")))
     pmd.quit()
+
+    mixed_bursts(args, srv, wd)
     srv.stop()
     print("PASS")
 

@@ -69,7 +69,7 @@ static void test_too_small(void **state)
 	assert_int_equal(ivsh_port_open(&port, pr.dev[0], &c), -ENOSPC);
 	assert_non_null(strstr(ivsh_port_last_error(), "needs"));
 	assert_non_null(strstr(ivsh_port_last_error(), "65536"));
-	/* Defaults are lowered to fit: ring 64 x 2048 x 2 channels doesn't,
+	/* Defaults are lowered to fit: ring 64 x 1536 x 2 channels doesn't,
 	 * smaller slots do. */
 	c.ring_size = 0;
 	assert_int_equal(ivsh_port_open(&port, pr.dev[0], &c), -ENOSPC);

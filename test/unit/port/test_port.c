@@ -99,9 +99,9 @@ static void test_link_and_params(void **state)
 
 	assert_int_equal(ivsh_port_link_status(pr->port[0]), 1);
 	assert_int_equal(ivsh_port_link_status(pr->port[1]), 1);
-	/* 4 MiB with defaults: 2 peers, ring lowered to 512 x 2048. */
-	assert_int_equal(ivsh_port_ring_size(pr->port[0]), 512);
-	assert_int_equal(ivsh_port_slot_size(pr->port[1]), 2048);
+	/* 4 MiB with defaults: 2 peers (lowered from 8), 1024 x 1536. */
+	assert_int_equal(ivsh_port_ring_size(pr->port[0]), 1024);
+	assert_int_equal(ivsh_port_slot_size(pr->port[1]), 1536);
 	assert_int_equal(ivsh_port_layout(pr->port[1])->p.max_peers, 2);
 	assert_int_equal(ivsh_port_max_frame(pr->port[0]), IVSH_PORT_MAX_FRAME);
 	assert_int_equal(ivsh_port_nb_queues(pr->port[0]), 1);
@@ -152,9 +152,18 @@ static void test_backpressure(void **state)
 	uint8_t big[5000] = { 0 };
 	struct ivsh_pkt jp = { big, sizeof(big) };
 	assert_int_equal(ivsh_port_tx_burst(pr->port[0], 0, &jp, 1), 0);
-	/* Drain three: room for three small frames, not for the jumbo. */
-	struct ivsh_pkt rp[3] = { { r, 64 }, { r, 64 }, { r, 64 } };
-	assert_int_equal(ivsh_port_rx_burst(pr->port[1], 0, rp, 3), 3);
+	/* Drain one slot fewer than the jumbo spans: still no room for it;
+	 * one more and it fits, leaving none for a small frame. */
+	uint32_t need = (sizeof(big) + ivsh_port_slot_size(pr->port[0]) - 1) /
+			ivsh_port_slot_size(pr->port[0]);
+	struct ivsh_pkt rp[8];
+	assert_true(need >= 2 && need <= 8);
+	for (uint32_t i = 0; i < need; i++)
+		rp[i] = (struct ivsh_pkt){ r, sizeof(r) };
+	assert_int_equal(ivsh_port_rx_burst(pr->port[1], 0, rp, (uint16_t)(need - 1)),
+			 need - 1);
+	assert_int_equal(ivsh_port_tx_burst(pr->port[0], 0, &jp, 1), 0);
+	assert_int_equal(ivsh_port_rx_burst(pr->port[1], 0, rp, 1), 1);
 	assert_int_equal(ivsh_port_tx_burst(pr->port[0], 0, &jp, 1), 1);
 	assert_int_equal(ivsh_port_tx_burst(pr->port[0], 0, p, 1), 0);
 }
@@ -222,7 +231,9 @@ static void test_garbage_descriptors(void **state)
 
 	raw_open(pr, &rc);
 	raw_put(&rc, slot + 1, 0, 1);              /* length > slot */
-	for (int i = 0; i < 6; i++)                /* 6 segments > 5 allowed */
+	/* One segment more than the longest frame can span. */
+	uint32_t too_many = (IVSH_PORT_MAX_FRAME + slot - 1) / slot + 1;
+	for (uint32_t i = 0; i < too_many; i++)
 		raw_put(&rc, slot, LAY_DESC_MORE, 2);
 	raw_put(&rc, 0, 0, 3);                     /* empty frame */
 	raw_put(&rc, 0xffffffffu, 0, 4);           /* huge length */

@@ -33,6 +33,8 @@ extern int ivshmem_logtype;
 /* Most segments one rx peek or tx reservation handles (a 9018-byte frame
  * over 64-byte slots needs 141). */
 #define IVSHMEM_BURST_SEGS 256
+/* Frames handed to the port's copying tx burst in one call. */
+#define IVSHMEM_TX_RUN 64
 /* Queues an ethdev can ask for (bounded further by the layout). */
 #define IVSHMEM_MAX_QUEUES 16
 /* Interrupt eventfds ivsh_dev_open_mapped() takes at most. */

@@ -242,85 +242,128 @@ static inline void tx_free(const struct ivshmem_txq *txq,
 		rte_pktmbuf_free_bulk(pkts, n);
 }
 
+/*
+ * The leading run of single-segment mbufs of a sendable length goes
+ * through the port's copying burst: one pass that prefetches the slots,
+ * copies and writes each descriptor. @return frames sent (and freed);
+ * *full is set when the ring ran out of slots.
+ */
+static uint16_t tx_single_run(struct ivshmem_txq *txq, struct rte_mbuf **pkts,
+			      uint16_t n, uint32_t max_frame, bool *full)
+{
+	struct ivsh_pkt buf[IVSHMEM_TX_RUN];
+	uint64_t bytes = 0;
+	uint16_t k, sent;
+
+	if (n > IVSHMEM_TX_RUN)
+		n = IVSHMEM_TX_RUN;
+	for (k = 0; k < n; k++) {
+		const struct rte_mbuf *m = pkts[k];
+		uint32_t len = m->pkt_len;
+
+		if (m->nb_segs != 1 || m->data_len != len ||
+		    len - 1u >= max_frame)
+			break;
+		buf[k].data = rte_pktmbuf_mtod(m, void *);
+		buf[k].len = len;
+	}
+	if (k == 0)
+		return 0;
+	sent = ivsh_port_tx_burst(txq->port, txq->qid, buf, k);
+	for (uint16_t i = 0; i < sent; i++)
+		bytes += buf[i].len;
+	if (sent < k) {
+		txq->st.ring_full++;
+		*full = true;
+	}
+	tx_free(txq, pkts, sent, true);
+	txq->st.packets += sent;
+	txq->st.bytes += bytes;
+	return sent;
+}
+
+/*
+ * General path for the frames the run above does not take (chained
+ * mbufs, bad lengths): one reservation, each mbuf copied into as many
+ * slots as it needs, one commit. @return mbufs consumed (sent or dropped
+ * as unsendable, and freed); *full is set when the ring ran out.
+ */
+static uint16_t tx_chained(struct ivshmem_txq *txq, struct rte_mbuf **pkts,
+			   uint16_t n, uint32_t max_frame, bool *full)
+{
+	struct ivsh_seg segs[IVSHMEM_BURST_SEGS];
+	const uint32_t slot = txq->slot_size;
+	const uint32_t one_slot = RTE_MIN(slot, max_frame);
+	unsigned int need = 0, end, got, used = 0, i;
+	uint64_t bytes = 0, sent = 0;
+
+	/* Slots for as many frames as fit in one reservation. */
+	for (end = 0; end < n; end++) {
+		unsigned int s = tx_frame_slots(pkts[end]->pkt_len, one_slot,
+						slot, max_frame);
+
+		if (need + s > IVSHMEM_BURST_SEGS)
+			break;
+		need += s;
+	}
+	got = need ? ivsh_port_tx_zc_reserve(txq->port, txq->qid, segs,
+					     (uint16_t)need) : 0;
+	for (i = 0; i < end; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t len = m->pkt_len;
+		unsigned int s;
+
+		if (unlikely(len > max_frame || len == 0)) {
+			/* Never deliverable: consumed and counted. */
+			txq->st.bad_len++;
+			continue;
+		}
+		s = tx_slots_needed(&segs[used], got - used, len);
+		if (s == 0) {
+			txq->st.ring_full++;
+			*full = true;
+			break;
+		}
+		used += tx_copy_frame(m, &segs[used]);
+		bytes += len;
+		sent++;
+	}
+	/* Also drops a reservation nothing was written to. Cannot fail
+	 * with segments filled here; if it did, the frames are lost and
+	 * counted. */
+	if ((used > 0 || got > 0) &&
+	    unlikely(ivsh_port_tx_zc_commit(txq->port, txq->qid, segs,
+					    (uint16_t)used) != 0)) {
+		txq->st.commit_failed += sent;
+		bytes = 0;
+		sent = 0;
+	}
+	tx_free(txq, pkts, i, false);
+	txq->st.packets += sent;
+	txq->st.bytes += bytes;
+	return (uint16_t)i;
+}
+
 uint16_t ivshmem_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct ivshmem_txq *txq = queue;
-	struct ivsh_seg segs[IVSHMEM_BURST_SEGS];
 	const uint32_t max_frame = txq->pi->max_frame;
-	const uint32_t slot = txq->slot_size;
-	const uint32_t one_slot = RTE_MIN(slot, max_frame);
 	uint16_t done = 0;
-	uint64_t bytes = 0, sent = 0;
-	unsigned int i = 0;
+	bool full = false;
 
 	if (unlikely(!atomic_load_explicit(&txq->pi->link_up,
 					   memory_order_relaxed))) {
 		txq->st.link_down++;
 		return 0;
 	}
-	while (done < n) {
-		unsigned int need = 0, end, got, used = 0;
-		bool single = true;
+	while (done < n && !full) {
+		uint16_t k = tx_single_run(txq, &pkts[done], n - done,
+					   max_frame, &full);
 
-		/* Slots for as many frames as fit in one reservation. */
-		for (end = done; end < n; end++) {
-			unsigned int s = tx_frame_slots(pkts[end]->pkt_len,
-							one_slot, slot, max_frame);
-
-			if (need + s > IVSHMEM_BURST_SEGS)
-				break;
-			need += s;
-		}
-		got = need ? ivsh_port_tx_zc_reserve(txq->port, txq->qid, segs,
-						     (uint16_t)need) : 0;
-		for (i = done; i < end; i++) {
-			struct rte_mbuf *m = pkts[i];
-			uint32_t len = m->pkt_len;
-			unsigned int s;
-
-			if (likely(m->nb_segs == 1 && m->data_len == len &&
-				   len - 1u < one_slot && used < got)) {
-				rte_memcpy(segs[used].data,
-					   rte_pktmbuf_mtod(m, const void *), len);
-				segs[used].len = len;
-				segs[used].flags = 0;
-				used++;
-				bytes += len;
-				sent++;
-				continue;
-			}
-			single = false;
-			if (unlikely(len > max_frame || len == 0)) {
-				/* Never deliverable: consumed and counted. */
-				txq->st.bad_len++;
-				continue;
-			}
-			s = tx_slots_needed(&segs[used], got - used, len);
-			if (s == 0) {
-				txq->st.ring_full++;
-				break;
-			}
-			s = tx_copy_frame(m, &segs[used]);
-			used += s;
-			bytes += len;
-			sent++;
-		}
-		/* Also drops a reservation nothing was written to. Cannot
-		 * fail with segments filled here; if it did, the frames are
-		 * lost and counted. */
-		if ((used > 0 || got > 0) &&
-		    unlikely(ivsh_port_tx_zc_commit(txq->port, txq->qid, segs,
-						    (uint16_t)used) != 0)) {
-			txq->st.commit_failed += sent;
-			bytes = 0;
-			sent = 0;
-		}
-		tx_free(txq, &pkts[done], i - done, single);
-		done = (uint16_t)i;
-		if (i < end)
-			break;
+		if (k == 0 && !full)
+			k = tx_chained(txq, &pkts[done], n - done, max_frame,
+				       &full);
+		done = (uint16_t)(done + k);
 	}
-	txq->st.packets += sent;
-	txq->st.bytes += bytes;
 	return done;
 }
