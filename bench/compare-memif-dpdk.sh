@@ -8,7 +8,9 @@
 # at 64 and 1500 bytes. ROUNDS (default 3) rounds alternate the two
 # drivers so that a burst of load elsewhere hits both; prints every
 # round's receiver rate (Mpps), the median of each and the ratio of the
-# medians, ivshmem / memif.
+# medians, ivshmem / memif. A third row, ivsh-zc, is net_ivshmem with
+# rx_zero_copy=1 on the receiver (for information: memif runs in copy
+# mode on both sides).
 #
 # Exit 77 when the plugin was not built or dpdk-testpmd is missing.
 # KEEP=1 keeps the testpmd logs (the path is printed).
@@ -140,6 +142,10 @@ for ((r = 1; r <= rounds; r++)); do
 			"net_ivshmem0,server=$work/ivsh.sock,peer=1" \
 			"net_ivshmem0,server=$work/ivsh.sock,peer=0"
 		res[ivshmem,$len]+=" $mpps"
+		measure ivsh-zc "$len" \
+			"net_ivshmem0,server=$work/ivsh.sock,peer=1,rx_zero_copy=1" \
+			"net_ivshmem0,server=$work/ivsh.sock,peer=0"
+		res[ivsh-zc,$len]+=" $mpps"
 		measure memif "$len" \
 			"net_memif0,role=server,socket=$work/memif.sock,socket-abstract=no,zero-copy=no" \
 			"net_memif0,role=client,socket=$work/memif.sock,socket-abstract=no,zero-copy=no"
@@ -153,15 +159,18 @@ median() { printf '%s\n' $1 | sort -g | awk '{ v[NR] = $1 } END {
 printf '\ndpdk-testpmd txonly -> rxonly, receiver rate, %s s per run, %s rounds\n' "$secs" "$rounds"
 printf '%-6s %-8s %s\n' bytes driver "Mpps per round"
 for len in 64 1500; do
-	for kind in ivshmem memif; do
+	for kind in ivshmem ivsh-zc memif; do
 		printf '%-6s %-8s%s\n' "$len" "$kind" "${res[$kind,$len]}"
 	done
 done
-printf '\n%-8s %14s %14s %8s\n' bytes "ivshmem Mpps" "memif Mpps" ratio
+printf '\n%-8s %14s %14s %8s %14s %8s\n' bytes "ivshmem Mpps" "memif Mpps" ratio \
+	"ivsh-zc Mpps" "zc ratio"
 for len in 64 1500; do
 	awk -v l="$len" -v a="$(median "${res[ivshmem,$len]}")" \
 		-v b="$(median "${res[memif,$len]}")" \
+		-v z="$(median "${res[ivsh-zc,$len]}")" \
 		'BEGIN { r = (b > 0) ? sprintf("%.2f", a / b) : "n/a"
-			 printf "%-8s %14.3f %14.3f %8s\n", l, a, b, r }'
+			 q = (b > 0) ? sprintf("%.2f", z / b) : "n/a"
+			 printf "%-8s %14.3f %14.3f %8s %14.3f %8s\n", l, a, b, r, z, q }'
 done
 echo "(medians of $rounds rounds)"

@@ -281,8 +281,10 @@ static int port_setup_queues(struct ivsh_port *port)
 						    memory_order_relaxed);
 		rq->q = q;
 		rq->zc_seg = calloc(ring, sizeof(*rq->zc_seg));
-		if (rq->zc_seg == NULL)
+		rq->held = calloc(ring, sizeof(*rq->held));
+		if (rq->zc_seg == NULL || rq->held == NULL)
 			return -ENOMEM;
+		rq->cons_pub = rq->ring.head;
 	}
 	return 0;
 }
@@ -290,8 +292,10 @@ static int port_setup_queues(struct ivsh_port *port)
 static void port_free(struct ivsh_port *port)
 {
 	if (port->rxq != NULL)
-		for (uint16_t q = 0; q < port->nb_queues; q++)
+		for (uint16_t q = 0; q < port->nb_queues; q++) {
 			free(port->rxq[q].zc_seg);
+			free((void *)port->rxq[q].held);
+		}
 	free(port->txq);
 	free(port->rxq);
 	free(port->base.q);

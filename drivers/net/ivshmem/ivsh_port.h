@@ -162,7 +162,9 @@ uint16_t ivsh_port_tx_burst(struct ivsh_port *port, uint16_t q,
 struct ivsh_seg {
 	void *data;     /**< slot memory inside the shared region */
 	uint32_t len;   /**< rx: validated length; tx: in: capacity, out: used */
-	uint32_t flags; /**< IVSH_SEG_MORE: the frame continues in the next */
+	uint16_t flags; /**< IVSH_SEG_MORE: the frame continues in the next */
+	uint16_t slot;  /**< the slot's index in its ring (set by peek and
+			 *   reserve; what ivsh_port_rx_zc_give() takes) */
 };
 #define IVSH_SEG_MORE 0x1u
 
@@ -186,6 +188,42 @@ uint16_t ivsh_port_rx_zc_peek(struct ivsh_port *port, uint16_t q,
  */
 void ivsh_port_rx_zc_release(struct ivsh_port *port, uint16_t q,
 			     uint16_t nsegs);
+
+/**
+ * Like ivsh_port_rx_zc_release(), but the first @p nsegs segments of the
+ * last peek (rounded up to the end of the frame the last one belongs to)
+ * are consumed and kept: their slots stay out of the producer's reach
+ * until each is given back with ivsh_port_rx_zc_give(), in any order and
+ * from any thread. Frames behind a kept slot still arrive; the producer
+ * only runs out of room when it comes round to the oldest kept slot.
+ * Slots given back return to the producer at the next receive call on
+ * the queue. Call from the queue's receiving thread.
+ */
+void ivsh_port_rx_zc_keep(struct ivsh_port *port, uint16_t q,
+			  uint16_t nsegs);
+
+/**
+ * Give back one slot kept with ivsh_port_rx_zc_keep(), by its segment's
+ * @p slot index. Safe from any thread (one give per kept slot); the
+ * caller must not touch the slot afterwards.
+ * @return 0; -EINVAL for a bad queue or a slot index past the ring;
+ *         -EALREADY if the slot is not kept (given back twice).
+ */
+int ivsh_port_rx_zc_give(struct ivsh_port *port, uint16_t q, uint32_t slot);
+
+/**
+ * Slots of queue @p q kept and not yet given back (as seen by the
+ * receiving thread). A port must not be closed while any are held: their
+ * memory goes away with it.
+ */
+uint32_t ivsh_port_rx_zc_held(const struct ivsh_port *port, uint16_t q);
+
+/**
+ * Start of queue @p q's receive slots (slot i at + i ·
+ * ivsh_port_slot_size()), for callers keeping per-slot state next to
+ * ivsh_port_rx_zc_keep(); NULL for a bad queue.
+ */
+const void *ivsh_port_rx_slots(const struct ivsh_port *port, uint16_t q);
 
 /**
  * Zero-copy send: reserve up to @p n free slots of queue @p q. Each

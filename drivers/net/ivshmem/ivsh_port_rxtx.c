@@ -57,6 +57,29 @@ static inline void copy_frame(void *dst, const void *src, uint32_t len)
 /* ------------------------------------------------------------------ */
 
 /*
+ * Move the published consumer index over slots that are no longer held
+ * (given back, or never kept), up to head.
+ */
+static void rxq_reclaim(struct port_rxq *rq)
+{
+	struct ivsh_ring_cons *c = &rq->ring;
+	uint32_t cp = rq->cons_pub;
+
+	/* Acquire pairs with the release in ivsh_port_rx_zc_give(): the
+	 * keeper's reads of the slot happen before the producer may reuse
+	 * it (our release store below passes that on). */
+	while (cp != c->head &&
+	       !atomic_load_explicit(&rq->held[cp & c->mask],
+				     memory_order_acquire))
+		cp++;
+	if (cp == rq->cons_pub)
+		return;
+	rq->cons_pub = cp;
+	/* Release pairs with the producer's acquire load of cons. */
+	atomic_store_explicit(c->cons_idx, cp, memory_order_release);
+}
+
+/*
  * The producer restarted (gen epoch changed): drop what its previous life
  * left, up to the new start index, if that is within [head, prod].
  */
@@ -68,14 +91,21 @@ static void rxq_reset(struct port_rxq *rq, uint64_t gen, uint32_t pi)
 	uint32_t old_epoch = rq->peer_epoch;
 
 	rq->peer_epoch = (uint32_t)(gen >> 32);
-	if (pi - c->head > c->size || skip > pi - c->head) {
+	if (pi - rq->cons_pub > c->size || skip > pi - c->head) {
 		ctr_add(&rq->c.bad_gen, 1);
 		return;
 	}
+	bool none_held = rq->cons_pub == c->head;
+
 	c->head = start;
 	c->prod_cache = start;
-	/* Release pairs with the producer's acquire load of cons. */
-	atomic_store_explicit(c->cons_idx, start, memory_order_release);
+	if (none_held) {
+		rq->cons_pub = start;
+		/* Release pairs with the producer's acquire load of cons. */
+		atomic_store_explicit(c->cons_idx, start, memory_order_release);
+	} else {
+		rxq_reclaim(rq); /* kept slots stay out of the producer's reach */
+	}
 	/* A first attach (epoch 0 before) that drops nothing is no reset. */
 	if (old_epoch != 0 || skip != 0) {
 		ctr_add(&rq->c.resets, 1);
@@ -106,7 +136,9 @@ static inline uint32_t rxq_refresh(struct port_rxq *rq)
 		rxq_reset(rq, gen, pi);
 	}
 	uint32_t avail = pi - c->head;
-	if (unlikely(avail > c->size)) {
+	/* Beyond what we released plus one ring: the producer wrote slots
+	 * it does not own (cons_pub == head unless slots are kept). */
+	if (unlikely(pi - rq->cons_pub > c->size)) {
 		ctr_add(&rq->c.bad_index, 1);
 		return 0;
 	}
@@ -124,8 +156,14 @@ static inline uint32_t rxq_avail(struct port_rxq *rq, uint32_t want)
 static inline void rxq_publish(struct port_rxq *rq, uint32_t n)
 {
 	struct ivsh_ring_cons *c = &rq->ring;
+	uint32_t old = c->head;
 
 	c->head += n;
+	if (unlikely(rq->cons_pub != old)) {
+		rxq_reclaim(rq); /* kept slots are still held */
+		return;
+	}
+	rq->cons_pub = c->head;
 	/* Release pairs with the producer's acquire load of cons: our reads
 	 * of these slots are done before it may reuse them. */
 	atomic_store_explicit(c->cons_idx, c->head, memory_order_release);
@@ -279,6 +317,8 @@ uint16_t ivsh_port_rx_zc_peek(struct ivsh_port *port, uint16_t q,
 	if (unlikely(q >= port->nb_queues))
 		return 0;
 	struct port_rxq *rq = &port->rxq[q];
+	if (unlikely(rq->cons_pub != rq->ring.head))
+		rxq_reclaim(rq); /* slots kept earlier may have come back */
 	uint32_t avail = rxq_avail(rq, max);
 	const lay_desc_t *descs = (const lay_desc_t *)rq->ring.elems;
 	const uint32_t mask = rq->ring.mask;
@@ -300,6 +340,7 @@ uint16_t ivsh_port_rx_zc_peek(struct ivsh_port *port, uint16_t q,
 			segs[nout].data = (void *)(uintptr_t)data;
 			segs[nout].len = len;
 			segs[nout].flags = 0;
+			segs[nout].slot = (uint16_t)idx;
 			rq->zc_seg[nout] = len | ZC_LAST;
 			nout++;
 			i++;
@@ -330,6 +371,7 @@ uint16_t ivsh_port_rx_zc_peek(struct ivsh_port *port, uint16_t q,
 			segs[nout + k].data = (void *)rxq_slot(rq, rq->ring.head + i + k);
 			segs[nout + k].len = lens[k] & ~ZC_LAST;
 			segs[nout + k].flags = (lens[k] & ZC_LAST) ? 0 : IVSH_SEG_MORE;
+			segs[nout + k].slot = (uint16_t)((rq->ring.head + i + k) & mask);
 		}
 		nout += used;
 		i += used;
@@ -360,6 +402,68 @@ void ivsh_port_rx_zc_release(struct ivsh_port *port, uint16_t q,
 	rxq_publish(rq, n);
 	ctr_add(&rq->c.packets, frames);
 	ctr_add(&rq->c.bytes, bytes);
+}
+
+void ivsh_port_rx_zc_keep(struct ivsh_port *port, uint16_t q,
+			  uint16_t nsegs)
+{
+	if (unlikely(q >= port->nb_queues))
+		return;
+	struct port_rxq *rq = &port->rxq[q];
+	uint32_t n = nsegs < rq->zc_segs ? nsegs : rq->zc_segs;
+	uint64_t frames = 0, bytes = 0;
+
+	/* Round up to the end of the frame the last segment belongs to. */
+	while (n > 0 && n < rq->zc_segs && !(rq->zc_seg[n - 1] & ZC_LAST))
+		n++;
+	for (uint32_t k = 0; k < n; k++) {
+		/* Relaxed: the slot reaches another thread only through the
+		 * caller's own synchronisation. */
+		atomic_store_explicit(&rq->held[(rq->ring.head + k) & rq->ring.mask],
+				      1, memory_order_relaxed);
+		bytes += rq->zc_seg[k] & ~ZC_LAST;
+		frames += (rq->zc_seg[k] & ZC_LAST) != 0;
+	}
+	rq->zc_segs = 0;
+	rq->ring.head += n; /* consumed, not released: cons_pub stays */
+	ctr_add(&rq->c.packets, frames);
+	ctr_add(&rq->c.bytes, bytes);
+}
+
+int ivsh_port_rx_zc_give(struct ivsh_port *port, uint16_t q, uint32_t slot)
+{
+	if (unlikely(q >= port->nb_queues))
+		return -EINVAL;
+	struct port_rxq *rq = &port->rxq[q];
+
+	if (unlikely(slot >= rq->ring.size))
+		return -EINVAL;
+	/* Only the thread dropping the slot's last reference gives it back,
+	 * so no lock is needed; the load catches a caller's double give
+	 * (not a concurrent one). Release pairs with the acquire in
+	 * rxq_reclaim(). */
+	if (unlikely(!atomic_load_explicit(&rq->held[slot], memory_order_relaxed)))
+		return -EALREADY;
+	atomic_store_explicit(&rq->held[slot], 0, memory_order_release);
+	return 0;
+}
+
+const void *ivsh_port_rx_slots(const struct ivsh_port *port, uint16_t q)
+{
+	return q < port->nb_queues ? port->rxq[q].slots : NULL;
+}
+
+uint32_t ivsh_port_rx_zc_held(const struct ivsh_port *port, uint16_t q)
+{
+	if (q >= port->nb_queues)
+		return 0;
+	const struct port_rxq *rq = &port->rxq[q];
+	uint32_t n = 0;
+
+	for (uint32_t i = rq->cons_pub; i != rq->ring.head; i++)
+		n += atomic_load_explicit(&rq->held[i & rq->ring.mask],
+					  memory_order_acquire) != 0;
+	return n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -495,6 +599,7 @@ uint16_t ivsh_port_tx_zc_reserve(struct ivsh_port *port, uint16_t q,
 
 	for (uint32_t i = 0; i < k; i++) {
 		segs[i].data = txq_slot(tq, tq->ring.head + i);
+		segs[i].slot = (uint16_t)((tq->ring.head + i) & tq->ring.mask);
 		port_prefetch_w(segs[i].data, tq->prefetchw);
 		segs[i].len = tq->slot_size;
 		segs[i].flags = 0;

@@ -87,6 +87,14 @@ struct port_rxq {
 	uint32_t kick_seq;
 	uint32_t zc_segs;        /* segments handed out by the last peek */
 	uint32_t *zc_seg;        /* per peeked segment: len | ZC_LAST */
+	/*
+	 * Slots kept with rx_zc_keep() live between the published consumer
+	 * index (cons_pub) and head until given back; held[idx] is 1 from
+	 * keep to give. Only the owner thread moves cons_pub and sets held;
+	 * ivsh_port_rx_zc_give() (any thread) clears it.
+	 */
+	uint32_t cons_pub;
+	_Atomic uint8_t *held;
 	uint16_t q;
 	alignas(64) struct rx_counters c;
 };

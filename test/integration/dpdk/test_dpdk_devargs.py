@@ -22,6 +22,8 @@ CASES = [
     ("shm=%s,id=0,queues=0" % SHM, "queues=0: expected a number in 1..16"),
     ("shm=%s,id=0,intr=2" % SHM, "intr=2: expected a number in 0..1"),
     ("shm=%s,id=0,intr=1" % SHM, "intr=1 needs server="),
+    ("shm=%s,id=0,rx_zero_copy=yes" % SHM,
+     "rx_zero_copy=yes: expected a number in 0..1"),
     ("shm=%s,id=0,ring_size=1000" % SHM, "ring_size=1000: must be a power of two"),
     ("shm=%s,id=0,slot_size=100" % SHM, "slot_size=100: must be a multiple of 64"),
     ("shm=%s,id=0,mac=01:00:00:00:00:01" % SHM, "not a unicast address"),

@@ -29,10 +29,12 @@
 #define ARG_MAC "mac"
 #define ARG_TIMEOUT "timeout"
 #define ARG_VECTORS "vectors"
+#define ARG_RX_ZC "rx_zero_copy"
 
 static const char *const vdev_keys[] = {
 	ARG_SERVER, ARG_SHM, ARG_PEER, ARG_QUEUES, ARG_ID, ARG_SIZE,
-	ARG_INTR, ARG_RING_SIZE, ARG_SLOT_SIZE, ARG_MAC, ARG_TIMEOUT, NULL,
+	ARG_INTR, ARG_RING_SIZE, ARG_SLOT_SIZE, ARG_MAC, ARG_TIMEOUT, ARG_RX_ZC,
+	NULL,
 };
 
 /* The PCI function is the device: no path or size to give. id= is for
@@ -40,7 +42,7 @@ static const char *const vdev_keys[] = {
  * vectors than the device has. */
 static const char *const pci_keys[] = {
 	ARG_PEER, ARG_QUEUES, ARG_ID, ARG_INTR, ARG_RING_SIZE, ARG_SLOT_SIZE,
-	ARG_MAC, ARG_TIMEOUT, ARG_VECTORS, NULL,
+	ARG_MAC, ARG_TIMEOUT, ARG_VECTORS, ARG_RX_ZC, NULL,
 };
 
 /* Decimal (or 0x hex) unsigned integer, whole string, within [min, max]. */
@@ -151,6 +153,11 @@ static int handle_arg(const char *key, const char *value, void *opaque)
 		a->intr = v != 0;
 		return ret;
 	}
+	if (strcmp(key, ARG_RX_ZC) == 0) {
+		ret = parse_uint(key, value, 0, 1, &v);
+		a->rx_zero_copy = v != 0;
+		return ret;
+	}
 	if (strcmp(key, ARG_RING_SIZE) == 0) {
 		ret = parse_uint(key, value, 2, 1u << 20, &v);
 		if (ret == 0 && (v & (v - 1)) != 0) {
@@ -218,8 +225,8 @@ int ivshmem_parse_args(const char *params, enum ivshmem_kind kind,
 		if (kv == NULL) {
 			IVSHMEM_LOG(ERR, "cannot parse devargs \"%s\" (known keys:%s)",
 				    params, kind == IVSHMEM_KIND_VDEV ?
-				    " server shm peer queues id size intr ring_size slot_size mac timeout" :
-				    " peer queues id intr ring_size slot_size mac timeout vectors");
+				    " server shm peer queues id size intr ring_size slot_size mac timeout rx_zero_copy" :
+				    " peer queues id intr ring_size slot_size mac timeout vectors rx_zero_copy");
 			return -EINVAL;
 		}
 		for (i = 0; ret == 0 && keys[i] != NULL; i++) {

@@ -33,6 +33,9 @@ extern int ivshmem_logtype;
 /* Most segments one rx peek or tx reservation handles (a 9018-byte frame
  * over 64-byte slots needs 141). */
 #define IVSHMEM_BURST_SEGS 256
+/* rx_zero_copy=1 still copies frames up to this long: attaching an
+ * external buffer costs more than copying two cache lines. */
+#define IVSHMEM_ZC_COPY_MAX 128
 /* Frames handed to the port's copying tx burst in one call. */
 #define IVSHMEM_TX_RUN 64
 /* Queues an ethdev can ask for (bounded further by the layout). */
@@ -63,6 +66,7 @@ struct ivshmem_args {
 	struct rte_ether_addr mac; /* mac=xx:xx:xx:xx:xx:xx */
 	int timeout_ms;     /* timeout=MS: wait for server / master */
 	uint16_t vectors;   /* vectors=N (PCI): MSI-X vectors to use; 0: all */
+	bool rx_zero_copy;  /* rx_zero_copy=0|1: mbufs point into the slots */
 };
 
 /* Counters the driver keeps itself, beside the port's own. */
@@ -82,6 +86,7 @@ struct ivshmem_txq_stats {
 };
 
 struct pmd_internals;
+struct ivshmem_zc;
 
 struct ivshmem_rxq {
 	struct pmd_internals *pi;
@@ -98,6 +103,7 @@ struct ivshmem_rxq {
 			      * keep RTE_MBUF_F_EXTERNAL) */
 	bool self_kick;      /* the wakeup fd is an eventfd we may write */
 	int intr_fd;         /* -1 when interrupts are unavailable */
+	struct ivshmem_zc *zc; /* rx_zero_copy=1: per-slot mbuf records */
 	struct ivshmem_rxq_stats st;
 };
 
@@ -181,5 +187,16 @@ int ivshmem_xstats_get_names(struct rte_eth_dev *dev,
 /* ivshmem_rxtx.c */
 uint16_t ivshmem_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t ivshmem_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
+
+/* ivshmem_rx_zc.c: zero-copy receive (rx_zero_copy=1) */
+struct ivshmem_zc *ivshmem_zc_create(struct ivsh_port *port, uint16_t qid,
+				     int socket_id);
+/* Slots of the queue that mbufs still hold. */
+uint32_t ivshmem_zc_held(const struct ivshmem_zc *zc);
+/* Free callbacks whose slot the port refused (never expected). */
+uint64_t ivshmem_zc_bad_gives(const struct ivshmem_zc *zc);
+/* Frees @zc; false (and nothing freed) while mbufs still hold slots. */
+bool ivshmem_zc_destroy(struct ivshmem_zc *zc);
+uint16_t ivshmem_rx_burst_zc(void *rxq, struct rte_mbuf **pkts, uint16_t n);
 
 #endif /* IVSHMEM_ETHDEV_H */

@@ -75,6 +75,8 @@ static int ivshmem_dev_infos_get(struct rte_eth_dev *dev,
 	return 0;
 }
 
+static void ivshmem_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid);
+
 static int ivshmem_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
 				  uint16_t nb_desc, unsigned int socket_id,
 				  const struct rte_eth_rxconf *conf,
@@ -89,12 +91,24 @@ static int ivshmem_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
 	if (qid >= pi->nb_queues)
 		return -EINVAL;
 	offloads = conf->offloads | dev->data->dev_conf.rxmode.offloads;
-	rte_free(dev->data->rx_queues[qid]);
-	dev->data->rx_queues[qid] = NULL;
+	if (pi->args.rx_zero_copy && (rte_pktmbuf_priv_flags(mp) &
+				      RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF)) {
+		IVSHMEM_LOG(ERR, "port %u: rx_zero_copy=1 cannot use mempool %s: its mbufs have pinned external buffers",
+			    pi->port_id, mp->name);
+		return -EINVAL;
+	}
+	ivshmem_rx_queue_release(dev, qid);
 	rxq = rte_zmalloc_socket("net_ivshmem_rxq", sizeof(*rxq),
 				 RTE_CACHE_LINE_SIZE, (int)socket_id);
 	if (rxq == NULL)
 		return -ENOMEM;
+	if (pi->args.rx_zero_copy) {
+		rxq->zc = ivshmem_zc_create(pi->port, qid, (int)socket_id);
+		if (rxq->zc == NULL) {
+			rte_free(rxq);
+			return -ENOMEM;
+		}
+	}
 	rxq->pi = pi;
 	rxq->port = pi->port;
 	rxq->mp = mp;
@@ -145,14 +159,27 @@ static int ivshmem_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
 	txq->port = pi->port;
 	txq->qid = qid;
 	txq->slot_size = ivsh_port_slot_size(pi->port);
-	txq->fast_free = (offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
+	/* Mbufs received with rx_zero_copy=1 carry external buffers that
+	 * must go through the free callback: an application forwarding
+	 * them back out of this port still has them freed properly. */
+	txq->fast_free = (offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0 &&
+			 !pi->args.rx_zero_copy;
 	dev->data->tx_queues[qid] = txq;
 	return 0;
 }
 
 static void ivshmem_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 {
-	rte_free(dev->data->rx_queues[qid]);
+	struct ivshmem_rxq *rxq = dev->data->rx_queues[qid];
+
+	if (rxq == NULL)
+		return;
+	/* Mbufs still holding slots keep their records (and the free
+	 * callbacks working) for the life of the process. */
+	if (!ivshmem_zc_destroy(rxq->zc))
+		IVSHMEM_LOG(WARNING, "port %u: rx queue %u released while the application holds %u zero-copy mbufs; their slot records are kept",
+			    dev->data->port_id, qid, ivshmem_zc_held(rxq->zc));
+	rte_free(rxq);
 	dev->data->rx_queues[qid] = NULL;
 }
 
@@ -217,20 +244,33 @@ static int ivshmem_dev_stop(struct rte_eth_dev *dev)
 int ivshmem_dev_close(struct rte_eth_dev *dev)
 {
 	struct pmd_internals *pi = dev->data->dev_private;
+	uint32_t held = 0;
 	uint16_t q;
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY || pi == NULL)
 		return 0;
 	if (ivshmem_started(pi) || pi->alarm_armed)
 		ivshmem_dev_stop(dev);
+	for (q = 0; q < dev->data->nb_rx_queues; q++) {
+		const struct ivshmem_rxq *rxq = dev->data->rx_queues[q];
+
+		held += rxq != NULL ? ivshmem_zc_held(rxq->zc) : 0;
+	}
 	for (q = 0; q < dev->data->nb_rx_queues; q++)
 		ivshmem_rx_queue_release(dev, q);
 	for (q = 0; q < dev->data->nb_tx_queues; q++)
 		ivshmem_tx_queue_release(dev, q);
-	/* The port marks this side down in the peer table. */
-	ivsh_port_close(pi->port);
+	if (held != 0) {
+		/* Their data is in the shared memory: keep it mapped, and the
+		 * port they give their slots back to, until exit. */
+		IVSHMEM_LOG(WARNING, "port %u: closed while the application holds %u zero-copy mbufs; the device stays open (and mapped) until the process exits",
+			    pi->port_id, held);
+	} else {
+		/* The port marks this side down in the peer table. */
+		ivsh_port_close(pi->port);
+		ivsh_dev_close(pi->dev);
+	}
 	pi->port = NULL;
-	ivsh_dev_close(pi->dev);
 	pi->dev = NULL;
 	/* The device no longer uses the interrupt eventfds: release them
 	 * before DPDK's PCI bus unmaps the BARs (at detach). */

@@ -80,7 +80,8 @@ int ivshmem_ethdev_init(struct rte_eth_dev *eth_dev, struct pmd_internals *pi)
 			   RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
 	data->mtu = RTE_ETHER_MTU;
 	eth_dev->dev_ops = &ivshmem_ops;
-	eth_dev->rx_pkt_burst = ivshmem_rx_burst;
+	eth_dev->rx_pkt_burst = pi->args.rx_zero_copy ? ivshmem_rx_burst_zc :
+						      ivshmem_rx_burst;
 	eth_dev->tx_pkt_burst = ivshmem_tx_burst;
 	return 0;
 }
