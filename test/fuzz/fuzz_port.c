@@ -91,6 +91,9 @@ struct victim {
 	uint64_t last[64];                         /* xstats last seen */
 	unsigned int nx;
 	FILE *null;
+	/* Slots kept with rx_zc_keep() and not given back yet. */
+	struct { uint16_t q, slot; } kept[1024];
+	unsigned int nkept;
 };
 
 static uint8_t *chan(struct victim *v, uint16_t src, uint16_t dst, uint16_t q)
@@ -189,8 +192,40 @@ static void op_rx_zc(struct victim *v, struct input *in, uint16_t q)
 		check(s[i].len <= v->li->p.slot_size, "zc segment too long");
 		check(d >= slots && d + s[i].len <= slots + area,
 		      "zc segment outside its channel's slots");
+		check(d == slots + (size_t)s[i].slot * v->li->p.slot_size,
+		      "zc segment's slot index and address disagree");
 	}
-	ivsh_port_rx_zc_release(v->port, q, (uint16_t)(in_u8(in) % (got + 1u)));
+	uint16_t n = (uint16_t)(in_u8(in) % (got + 1u));
+	if (!(in_u8(in) & 1) || v->nkept + got > 1024) {
+		ivsh_port_rx_zc_release(v->port, q, n);
+		return;
+	}
+	/* Keep them instead; the port rounds up to the frame's end. */
+	while (n > 0 && n < got && (s[n - 1].flags & IVSH_SEG_MORE))
+		n++;
+	ivsh_port_rx_zc_keep(v->port, q, n);
+	for (uint16_t i = 0; i < n; i++) {
+		v->kept[v->nkept].q = q;
+		v->kept[v->nkept++].slot = s[i].slot;
+	}
+}
+
+/* Give back one kept slot (any order), sometimes twice. */
+static void op_give(struct victim *v, struct input *in)
+{
+	if (v->nkept == 0) {
+		check(ivsh_port_rx_zc_give(v->port, 0, v->li->p.ring_size) == -EINVAL,
+		      "give of a slot index past the ring");
+		return;
+	}
+	unsigned int i = in_u16(in) % v->nkept;
+	uint16_t q = v->kept[i].q, slot = v->kept[i].slot;
+
+	check(ivsh_port_rx_zc_give(v->port, q, slot) == 0, "give of a kept slot");
+	if (in_u8(in) & 1)
+		check(ivsh_port_rx_zc_give(v->port, q, slot) == -EALREADY,
+		      "second give of a slot");
+	v->kept[i] = v->kept[--v->nkept];
 }
 
 static void op_tx_zc(struct victim *v, struct input *in, uint16_t q)
@@ -343,6 +378,8 @@ static void run_op(struct victim *v, struct input *in)
 			op_second_peer(v, in);
 		else if (r % 8 == 1)
 			ivsh_layout_describe(v->base, REGION, v->null);
+		else if (r % 8 == 2)
+			op_give(v, in);
 		check_counters(v);
 		break;
 	}

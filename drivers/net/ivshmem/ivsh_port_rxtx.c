@@ -91,7 +91,10 @@ static void rxq_reset(struct port_rxq *rq, uint64_t gen, uint32_t pi)
 	uint32_t old_epoch = rq->peer_epoch;
 
 	rq->peer_epoch = (uint32_t)(gen >> 32);
-	if (pi - rq->cons_pub > c->size || skip > pi - c->head) {
+	/* pi must lie in [head, cons_pub + size] (cons_pub == head unless
+	 * slots are kept), and start in [head, pi]. */
+	if (pi - c->head > c->size || pi - rq->cons_pub > c->size ||
+	    skip > pi - c->head) {
 		ctr_add(&rq->c.bad_gen, 1);
 		return;
 	}
@@ -136,9 +139,9 @@ static inline uint32_t rxq_refresh(struct port_rxq *rq)
 		rxq_reset(rq, gen, pi);
 	}
 	uint32_t avail = pi - c->head;
-	/* Beyond what we released plus one ring: the producer wrote slots
-	 * it does not own (cons_pub == head unless slots are kept). */
-	if (unlikely(pi - rq->cons_pub > c->size)) {
+	/* Behind what we consumed, or beyond what we released plus one
+	 * ring (cons_pub == head unless slots are kept): a bad index. */
+	if (unlikely(avail > c->size || pi - rq->cons_pub > c->size)) {
 		ctr_add(&rq->c.bad_index, 1);
 		return 0;
 	}

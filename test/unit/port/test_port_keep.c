@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "ivsh_layout.h"
+#include "layout_v1.h"
 #include "port_fixture.h"
 
 static int setup(void **state)
@@ -212,6 +214,37 @@ static void test_hold_across_peer_restart(void **state)
 	assert_int_equal(ivsh_port_rx_zc_held(pr->port[0], 0), 0);
 }
 
+/* A hostile producer moves its index back between the kept slot and
+ * what was consumed after it: counted as a bad index, nothing delivered,
+ * and the kept slot's hold still stands. */
+static void test_prod_behind_head_with_kept_slot(void **state)
+{
+	struct pair *pr = *state;
+	const struct ivsh_layout_info *li = ivsh_port_layout(pr->port[0]);
+	uint8_t *ch = (uint8_t *)ivsh_dev_shm(pr->dev[0]) +
+		      ivsh_layout_channel_off(li, 0, 1, 0);
+	_Atomic uint32_t *prod = &LAY_CHAN_PROD(ch)->prod;
+	struct ivsh_seg kept, s[8];
+	uint8_t b[64];
+
+	assert_int_equal(send_marked(pr->port[0], 0, 4, 64), 4);
+	assert_int_equal(take(pr->port[1], &kept, 1), 1);
+	for (int i = 0; i < 3; i++) {
+		struct ivsh_pkt pk = { b, sizeof(b) };
+		assert_int_equal(ivsh_port_rx_burst(pr->port[1], 0, &pk, 1), 1);
+	}
+	uint32_t good = atomic_load(prod);
+	atomic_store(prod, good - 2); /* behind head, ahead of the kept slot */
+	uint64_t bad = port_xstat(pr->port[1], "rx_invalid_prod_index");
+	assert_int_equal(take(pr->port[1], s, 8), 0);
+	assert_true(port_xstat(pr->port[1], "rx_invalid_prod_index") > bad);
+	atomic_store(prod, good);
+	assert_int_equal(ivsh_port_rx_zc_held(pr->port[1], 0), 1);
+	assert_int_equal(ivsh_port_rx_zc_give(pr->port[1], 0, kept.slot), 0);
+	assert_int_equal(take(pr->port[1], s, 8), 0);
+	assert_int_equal(ivsh_port_rx_zc_held(pr->port[1], 0), 0);
+}
+
 /* Slots given back from another thread while the receiver keeps taking:
  * every frame arrives intact and in order, none is lost. */
 struct giver {
@@ -285,6 +318,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_give_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_take_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold_across_peer_restart,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prod_behind_head_with_kept_slot,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_give_from_other_thread,
 						setup, teardown),
