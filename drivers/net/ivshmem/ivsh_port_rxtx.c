@@ -383,54 +383,51 @@ uint16_t ivsh_port_rx_zc_peek(struct ivsh_port *port, uint16_t q,
 	return (uint16_t)nout;
 }
 
-void ivsh_port_rx_zc_release(struct ivsh_port *port, uint16_t q,
-			     uint16_t nsegs)
+/*
+ * Consume the first @nsegs segments of the last peek, rounded up to the
+ * end of the frame the last one belongs to, and count them. @keep: mark
+ * them held (given back later) instead of returning them now.
+ */
+static void rxq_zc_consume(struct port_rxq *rq, uint16_t nsegs, bool keep)
 {
-	if (unlikely(q >= port->nb_queues))
-		return;
-	struct port_rxq *rq = &port->rxq[q];
 	uint32_t n = nsegs < rq->zc_segs ? nsegs : rq->zc_segs;
 	uint64_t frames = 0, bytes = 0;
 
-	/* Round up to the end of the frame the last segment belongs to. */
 	while (n > 0 && n < rq->zc_segs && !(rq->zc_seg[n - 1] & ZC_LAST))
 		n++;
 	for (uint32_t k = 0; k < n; k++) {
 		bytes += rq->zc_seg[k] & ~ZC_LAST;
 		frames += (rq->zc_seg[k] & ZC_LAST) != 0;
+		/* Relaxed: a kept slot reaches another thread only through
+		 * the caller's own synchronisation. */
+		if (keep)
+			atomic_store_explicit(&rq->held[(rq->ring.head + k) &
+							rq->ring.mask],
+					      1, memory_order_relaxed);
 	}
 	rq->zc_segs = 0;
 	if (n == 0)
 		return;
-	rxq_publish(rq, n);
+	if (keep)
+		rq->ring.head += n; /* consumed, not released: cons_pub stays */
+	else
+		rxq_publish(rq, n);
 	ctr_add(&rq->c.packets, frames);
 	ctr_add(&rq->c.bytes, bytes);
+}
+
+void ivsh_port_rx_zc_release(struct ivsh_port *port, uint16_t q,
+			     uint16_t nsegs)
+{
+	if (likely(q < port->nb_queues))
+		rxq_zc_consume(&port->rxq[q], nsegs, false);
 }
 
 void ivsh_port_rx_zc_keep(struct ivsh_port *port, uint16_t q,
 			  uint16_t nsegs)
 {
-	if (unlikely(q >= port->nb_queues))
-		return;
-	struct port_rxq *rq = &port->rxq[q];
-	uint32_t n = nsegs < rq->zc_segs ? nsegs : rq->zc_segs;
-	uint64_t frames = 0, bytes = 0;
-
-	/* Round up to the end of the frame the last segment belongs to. */
-	while (n > 0 && n < rq->zc_segs && !(rq->zc_seg[n - 1] & ZC_LAST))
-		n++;
-	for (uint32_t k = 0; k < n; k++) {
-		/* Relaxed: the slot reaches another thread only through the
-		 * caller's own synchronisation. */
-		atomic_store_explicit(&rq->held[(rq->ring.head + k) & rq->ring.mask],
-				      1, memory_order_relaxed);
-		bytes += rq->zc_seg[k] & ~ZC_LAST;
-		frames += (rq->zc_seg[k] & ZC_LAST) != 0;
-	}
-	rq->zc_segs = 0;
-	rq->ring.head += n; /* consumed, not released: cons_pub stays */
-	ctr_add(&rq->c.packets, frames);
-	ctr_add(&rq->c.bytes, bytes);
+	if (likely(q < port->nb_queues))
+		rxq_zc_consume(&port->rxq[q], nsegs, true);
 }
 
 int ivsh_port_rx_zc_give(struct ivsh_port *port, uint16_t q, uint32_t slot)

@@ -403,6 +403,83 @@ def ivsh_json(wd, name):
     fail("%s printed no JSON summary" % name)
 
 
+def wait_exit(p, what, timeout=60):
+    """Wait for process @p and check that it exited 0."""
+    try:
+        p.wait(timeout)
+    except Exception:
+        fail("%s did not finish in %d s" % (what, timeout))
+    check(p.returncode == 0, "%s exited 0 (%s)" % (what, p.returncode))
+
+
+def check_jumbo_in(args, dev, wd, pmd, count, length, name="ivsh-tx"):
+    """ivsh-testpmd (peer 0 of server device @dev) sends @count frames of
+    @length bytes to @pmd, a dpdk-testpmd forwarding in rxonly with the
+    scatter offload: every frame and byte arrives, no error, no mbuf
+    shortage. Leaves @pmd stopped; returns its output."""
+    ivs = run_ivsh_testpmd(args.ivsh_testpmd, dev, 0, "txonly", wd, name,
+                           ["--count", str(count), "--pkt-len", str(length),
+                            "--wait-link", "10"])
+    wait_exit(ivs, "ivsh-testpmd txonly (%d bytes)" % length)
+    pmd.wait_drained(count)
+    pmd.send("stop", "show port stats 0", "show port xstats 0")
+    pmd.wait_output(r"pmd_tx_q0_commit_failed", 10, "stats")
+    out = pmd.output()
+    rx_fwd, _ = fwd_stats(out[out.rfind("rxonly packet forwarding"):])
+    st, xs = port_stats(out), xstats(out)
+    check(rx_fwd == count, "received %d frames of %d bytes (%d)" %
+          (count, length, rx_fwd))
+    check(st.get("RX-bytes") == count * length,
+          "RX-bytes == %d x %d (%s)" % (count, length, st.get("RX-bytes")))
+    check(st.get("RX-errors") == 0 and st.get("RX-nombuf") == 0 and
+          xs.get("pmd_rx_q0_no_scatter_drops") == 0,
+          "no rx errors, no mbuf shortage (%s, %s)" %
+          (st.get("RX-errors"), st.get("RX-nombuf")))
+    return out
+
+
+def check_mixed_bursts(args, srv, wd, rx, txpkts, unit, lo, hi):
+    """A second dpdk-testpmd sends to @rx (already forwarding in rxonly,
+    stats cleared) for a second with 'set txpkts @txpkts' and 'set txsplit
+    rand': each frame takes a random number of those segments, so frames
+    of different kinds alternate within bursts. Checks that every frame
+    and byte sent arrives, and that the lengths (multiples of @unit)
+    really varied within (@lo, @hi) per frame on average."""
+    shown = rx.output().count("Rx-pps")
+    tx = TestPmd(args.plugin, "net_ivshmem0,server=%s,peer=0" % srv.sock,
+                 wd, "dpdk-mixed-tx", lcores="1,0", main_lcore=1)
+    tx.wait_prompt()
+    tx.wait_link("up")
+    tx.send("set fwd txonly", "set txpkts " + txpkts, "set txsplit rand",
+            "start")
+    tx.wait_output(r"txonly packet forwarding", 10, "txonly started")
+    time.sleep(1)
+    tx.send("stop")
+    tx.wait_output(r"Forward statistics for port 0", 10, "tx stop")
+    _, tx_fwd = fwd_stats(tx.output())
+    rx.wait_drained(tx_fwd)
+    rx.send("stop")
+    for p in (rx, tx):
+        p.send("show port stats 0")
+    tx.wait_output(r"Rx-pps", 10, "tx stats")
+    rx.wait_output(r"Rx-pps", 10, "rx stats", count=shown + 1)
+    rxs, txs = port_stats(rx.output()), port_stats(tx.output())
+    tx_bytes = txs.get("TX-bytes") or 0
+    check(tx_fwd > 1000, "mixed: frames sent (%d)" % tx_fwd)
+    check(rxs.get("RX-packets") == tx_fwd,
+          "mixed: every frame arrived (%s of %d)" %
+          (rxs.get("RX-packets"), tx_fwd))
+    check(rxs.get("RX-bytes") == tx_bytes,
+          "mixed: RX-bytes == TX-bytes (%s, %s)" %
+          (rxs.get("RX-bytes"), tx_bytes))
+    check(tx_bytes % unit == 0 and lo * tx_fwd < tx_bytes < hi * tx_fwd,
+          "mixed: lengths varied between %d and %d bytes "
+          "(%d bytes in %d frames)" % (lo, hi, tx_bytes, tx_fwd))
+    check(rxs.get("RX-errors") == 0 and txs.get("TX-errors") == 0,
+          "mixed: no errors")
+    tx.quit()
+
+
 def vm_main(name, doc, scenario, need_app=False):
     """Run a DPDK guest test: parse its arguments, skip (77) when the
     plugin, dpdk-testpmd, the app (need_app) or QEMU is missing, start the

@@ -20,7 +20,6 @@
    varied.
 """
 
-import time
 
 import dpdk_helpers as h
 
@@ -29,56 +28,15 @@ COUNT_DROP = 1000
 JUMBO = 9000
 
 
-def wait_exit(p, what, timeout=40):
-    try:
-        p.wait(timeout)
-    except Exception:
-        h.fail("%s did not finish in %d s" % (what, timeout))
-    h.check(p.returncode == 0, "%s exited 0 (%s)" % (what, p.returncode))
-
-
 def mixed_bursts(args, srv, wd):
     rx = h.TestPmd(args.plugin, "net_ivshmem0,server=%s,peer=1" % srv.sock,
                    wd, "dpdk-mixed-rx", lcores="0,1", main_lcore=0,
                    extra=["--enable-scatter", "--max-pkt-len=9018"])
     rx.wait_prompt()
-    tx = h.TestPmd(args.plugin, "net_ivshmem0,server=%s,peer=0" % srv.sock,
-                   wd, "dpdk-mixed-tx", lcores="1,0", main_lcore=1)
-    tx.wait_prompt()
-    rx.wait_link("up")
-    tx.wait_link("up")
     rx.send("set fwd rxonly", "start")
     rx.wait_output(r"rxonly packet forwarding", 10, "rxonly started")
-    tx.send("set fwd txonly", "set txpkts 1000,1000,1000,1000,1000",
-            "set txsplit rand", "start")
-    tx.wait_output(r"txonly packet forwarding", 10, "txonly started")
-    time.sleep(1)
-    tx.send("stop")
-    tx.wait_output(r"Forward statistics for port 0", 10, "tx stop")
-    _, tx_fwd = h.fwd_stats(tx.output())
-    rx.wait_drained(tx_fwd)
-    rx.send("stop")
-    rx.wait_output(r"Forward statistics for port 0", 10, "rx stop")
-    for p in (rx, tx):
-        p.send("show port stats 0")
-    rx.wait_output(r"Rx-pps", 10, "rx stats")
-    tx.wait_output(r"Rx-pps", 10, "tx stats")
-    rxs, txs = h.port_stats(rx.output()), h.port_stats(tx.output())
-    rx_fwd, _ = h.fwd_stats(rx.output())
-    h.check(tx_fwd > 1000, "mixed: frames sent (%d)" % tx_fwd)
-    h.check(rx_fwd == tx_fwd and rxs.get("RX-packets") == tx_fwd,
-            "mixed: every frame arrived (%d of %d)" % (rx_fwd, tx_fwd))
-    h.check(rxs.get("RX-bytes") == txs.get("TX-bytes"),
-            "mixed: RX-bytes == TX-bytes (%s, %s)" %
-            (rxs.get("RX-bytes"), txs.get("TX-bytes")))
-    tx_bytes = txs.get("TX-bytes") or 0
-    h.check(tx_bytes % 1000 == 0 and
-            1000 * tx_fwd < tx_bytes < 5000 * tx_fwd,
-            "mixed: lengths varied between 1000 and 5000 bytes "
-            "(%d bytes in %d frames)" % (tx_bytes, tx_fwd))
-    h.check(rxs.get("RX-errors") == 0 and txs.get("TX-errors") == 0,
-            "mixed: no errors")
-    tx.quit()
+    h.check_mixed_bursts(args, srv, wd, rx, "1000,1000,1000,1000,1000",
+                         1000, 1000, 5000)
     rx.quit()
 
 
@@ -97,21 +55,7 @@ def main():
     pmd.wait_output(r"rxonly packet forwarding", 10, "rxonly started")
 
     # 1. jumbo frames into chained mbufs
-    ivs = h.run_ivsh_testpmd(args.ivsh_testpmd, dev, 0, "txonly", wd,
-                             "ivsh-tx", ["--count", str(COUNT), "--pkt-len",
-                                         str(JUMBO), "--wait-link", "10"])
-    wait_exit(ivs, "ivsh-testpmd txonly (9000 bytes)")
-    pmd.wait_drained(COUNT)
-    pmd.send("stop", "show port stats 0", "show port xstats 0")
-    pmd.wait_output(r"pmd_tx_q0_commit_failed", 10, "stats")
-    out = pmd.output()
-    rx_fwd, _ = h.fwd_stats(out)
-    st, xs = h.port_stats(out), h.xstats(out)
-    h.check(rx_fwd == COUNT, "received %d jumbo frames (%d)" % (COUNT, rx_fwd))
-    h.check(st.get("RX-bytes") == COUNT * JUMBO,
-            "RX-bytes == %d x %d (%s)" % (COUNT, JUMBO, st.get("RX-bytes")))
-    h.check(st.get("RX-errors") == 0 and
-            xs.get("pmd_rx_q0_no_scatter_drops") == 0, "no rx errors")
+    h.check_jumbo_in(args, dev, wd, pmd, COUNT, JUMBO)
 
     # 2. multi-segment mbufs out
     pmd.send("clear port stats 0", "set fwd txonly",
@@ -123,7 +67,7 @@ def main():
     pmd.wait_output(r"Port 0: link state change event", 10,
                     "link up with the new peer", count=events + 1)
     pmd.send("start")
-    wait_exit(ivr, "ivsh-testpmd rxonly")
+    h.wait_exit(ivr, "ivsh-testpmd rxonly")
     pmd.send("stop")
     js = h.ivsh_json(wd, "ivsh-rx")
     # --count stops after the burst that reaches COUNT.
@@ -146,7 +90,7 @@ def main():
                              "ivsh-tx2", ["--count", str(COUNT_DROP),
                                           "--pkt-len", str(JUMBO),
                                           "--wait-link", "10"])
-    wait_exit(ivs, "ivsh-testpmd txonly (to a port without scatter)")
+    h.wait_exit(ivs, "ivsh-testpmd txonly (to a port without scatter)")
     pmd.wait_drained(COUNT_DROP)
     pmd.send("stop", "show port stats 0", "show port xstats 0")
     pmd.wait_output(r"pmd_tx_q0_commit_failed", 10, "stats")

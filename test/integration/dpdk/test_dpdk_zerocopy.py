@@ -19,7 +19,6 @@ slots), against ivsh-testpmd on the same ivsh-server.
    alternate within a burst: RX == TX in packets and bytes.
 """
 
-import time
 
 import dpdk_helpers as h
 
@@ -27,48 +26,6 @@ COUNT_PING = 10000
 PING_LENS = (64, 1000)
 COUNT = 20000
 JUMBO = 9000
-
-
-def wait_exit(p, what, timeout=60):
-    try:
-        p.wait(timeout)
-    except Exception:
-        h.fail("%s did not finish in %d s" % (what, timeout))
-    h.check(p.returncode == 0, "%s exited 0 (%s)" % (what, p.returncode))
-
-
-def mixed_bursts(args, srv, wd, rx):
-    rx.send("clear port stats 0", "set fwd rxonly", "start")
-    tx = h.TestPmd(args.plugin, "net_ivshmem0,server=%s,peer=0" % srv.sock,
-                   wd, "dpdk-tx", lcores="1,0", main_lcore=1)
-    tx.wait_prompt()
-    tx.wait_link("up")
-    tx.send("set fwd txonly", "set txpkts 100,400,1000", "set txsplit rand",
-            "start")
-    tx.wait_output(r"txonly packet forwarding", 10, "txonly started")
-    time.sleep(1)
-    tx.send("stop")
-    tx.wait_output(r"Forward statistics for port 0", 10, "tx stop")
-    _, tx_fwd = h.fwd_stats(tx.output())
-    rx.wait_drained(tx_fwd)
-    rx.send("stop")
-    for p in (rx, tx):
-        p.send("show port stats 0")
-    tx.wait_output(r"Rx-pps", 10, "tx stats")
-    rx.wait_output(r"Rx-pps", 10, "rx stats", count=2)  # phase 2 showed one
-    rxs, txs = h.port_stats(rx.output()), h.port_stats(tx.output())
-    h.check(tx_fwd > 1000, "mixed: frames sent (%d)" % tx_fwd)
-    h.check(rxs.get("RX-packets") == tx_fwd,
-            "mixed: every frame arrived (%s of %d)" %
-            (rxs.get("RX-packets"), tx_fwd))
-    h.check(rxs.get("RX-bytes") == txs.get("TX-bytes"),
-            "mixed: RX-bytes == TX-bytes (%s, %s)" %
-            (rxs.get("RX-bytes"), txs.get("TX-bytes")))
-    tx_bytes = txs.get("TX-bytes") or 0
-    h.check(100 * tx_fwd < tx_bytes < 1500 * tx_fwd,
-            "mixed: lengths varied (%d bytes in %d frames)" %
-            (tx_bytes, tx_fwd))
-    tx.quit()
 
 
 def main():
@@ -103,7 +60,7 @@ def main():
         pmd.send("set fwd io", "start")
         pmd.wait_output(r"io packet forwarding", 10, "io forwarding started",
                         count=n + 1)
-        wait_exit(lat, "ivsh-testpmd latency (%d bytes)" % plen)
+        h.wait_exit(lat, "ivsh-testpmd latency (%d bytes)" % plen)
         js = h.ivsh_json(wd, "ivsh-lat%d" % n)
         h.check(js.get("samples") == COUNT_PING and js.get("lat_lost") == 0
                 and js.get("corrupted") == 0,
@@ -118,23 +75,11 @@ def main():
     # 2. jumbo frames into chains of zero-copy mbufs
     pmd.send("set fwd rxonly", "start")
     pmd.wait_output(r"rxonly packet forwarding", 10, "rxonly started")
-    ivs = h.run_ivsh_testpmd(args.ivsh_testpmd, dev, 0, "txonly", wd,
-                             "ivsh-tx", ["--count", str(COUNT), "--pkt-len",
-                                         str(JUMBO), "--wait-link", "10"])
-    wait_exit(ivs, "ivsh-testpmd txonly (9000 bytes)")
-    pmd.wait_drained(COUNT)
-    pmd.send("stop", "show port stats 0", "show port xstats 0")
-    pmd.wait_output(r"pmd_tx_q0_commit_failed", 10, "stats")
-    out = pmd.output()
-    rx_fwd, _ = h.fwd_stats(out[out.rfind("rxonly packet forwarding"):])
-    st, xs = h.port_stats(out), h.xstats(out)
-    h.check(rx_fwd == COUNT, "received %d jumbo frames (%d)" % (COUNT, rx_fwd))
-    h.check(st.get("RX-bytes") == COUNT * JUMBO,
-            "RX-bytes == %d x %d (%s)" % (COUNT, JUMBO, st.get("RX-bytes")))
-    h.check(st.get("RX-errors") == 0 and st.get("RX-nombuf") == 0,
-            "no rx errors, no mbuf shortage (%s, %s)" %
-            (st.get("RX-errors"), st.get("RX-nombuf")))
-    mixed_bursts(args, srv, wd, pmd)
+    h.check_jumbo_in(args, dev, wd, pmd, COUNT, JUMBO)
+
+    # 3. bursts mixing copied and attached frames
+    pmd.send("clear port stats 0", "set fwd rxonly", "start")
+    h.check_mixed_bursts(args, srv, wd, pmd, "100,400,1000", 100, 100, 1500)
     pmd.quit()
     h.check("zero-copy mbufs" not in pmd.output(),
             "closed with no zero-copy mbuf still held")

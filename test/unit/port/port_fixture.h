@@ -74,6 +74,32 @@ static inline void pair_link(struct pair *pr)
 	}
 }
 
+/*
+ * cmocka setup/teardown bodies: a linked pair over a 4 MiB shm: file
+ * named after @tag in *state.
+ */
+static inline int pair_setup(void **state, const char *tag)
+{
+	struct pair *pr = calloc(1, sizeof(*pr));
+
+	if (pr == NULL || pair_open(pr, tag, "4M", NULL) < 0) {
+		fprintf(stderr, "pair_open: %s / %s\n", ivsh_dev_last_error(),
+			ivsh_port_last_error());
+		free(pr);
+		return -1;
+	}
+	pair_link(pr);
+	*state = pr;
+	return 0;
+}
+
+static inline int pair_teardown(void **state)
+{
+	pair_close(*state);
+	free(*state);
+	return 0;
+}
+
 static inline uint64_t port_xstat(const struct ivsh_port *p, const char *name)
 {
 	const char *names[64];

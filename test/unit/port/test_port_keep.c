@@ -19,22 +19,12 @@
 
 static int setup(void **state)
 {
-	struct pair *pr = calloc(1, sizeof(*pr));
-
-	assert_non_null(pr);
-	if (pair_open(pr, "keep", "4M", NULL) < 0)
-		fail_msg("pair_open: %s / %s", ivsh_dev_last_error(),
-			 ivsh_port_last_error());
-	pair_link(pr);
-	*state = pr;
-	return 0;
+	return pair_setup(state, "keep");
 }
 
 static int teardown(void **state)
 {
-	pair_close(*state);
-	free(*state);
-	return 0;
+	return pair_teardown(state);
 }
 
 /* Peek and keep everything peeked. */

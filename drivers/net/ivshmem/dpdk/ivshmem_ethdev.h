@@ -13,8 +13,11 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_memcpy.h>
 #include <rte_log.h>
 #include <ethdev_driver.h>
 
@@ -187,6 +190,36 @@ int ivshmem_xstats_get_names(struct rte_eth_dev *dev,
 /* ivshmem_rxtx.c */
 uint16_t ivshmem_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t ivshmem_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
+
+/*
+ * One peek per burst: a segment per wanted frame, but always room for
+ * the longest frame, or it could never be received. @return segments.
+ */
+static inline unsigned int ivshmem_rx_peek(const struct ivshmem_rxq *rxq,
+					   struct ivsh_seg *segs, uint16_t n)
+{
+	return ivsh_port_rx_zc_peek(rxq->port, rxq->qid, segs,
+		(uint16_t)RTE_MIN(RTE_MAX((unsigned int)n, rxq->peek_min),
+				  IVSHMEM_BURST_SEGS));
+}
+
+/*
+ * Copy the one-slot frame of @seg into @m, a raw mbuf from rxq->mp: only
+ * the first-line fields a reset would set are written (the pool keeps
+ * next, nb_segs and refcnt right), then the bytes, once.
+ */
+static inline void ivshmem_rx_copy_one(const struct ivshmem_rxq *rxq,
+				       struct rte_mbuf *m,
+				       const struct ivsh_seg *seg)
+{
+	memcpy(&m->rearm_data, &rxq->mbuf_init, sizeof(rxq->mbuf_init));
+	m->ol_flags = rxq->ol_init;
+	m->packet_type = 0;
+	m->vlan_tci = 0;
+	m->data_len = (uint16_t)seg->len;
+	m->pkt_len = seg->len;
+	rte_memcpy(rte_pktmbuf_mtod(m, void *), seg->data, seg->len);
+}
 
 /* ivshmem_rx_zc.c: zero-copy receive (rx_zero_copy=1) */
 struct ivshmem_zc *ivshmem_zc_create(struct ivsh_port *port, uint16_t qid,

@@ -14,7 +14,6 @@
 #include <rte_branch_prediction.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
-#include <rte_memcpy.h>
 
 #include "ivshmem_ethdev.h"
 
@@ -113,19 +112,6 @@ static inline void zc_attach(const struct ivshmem_rxq *rxq,
 	m->pkt_len = seg->len;
 }
 
-/* Copy the one-slot frame of @seg into raw mbuf @m. */
-static inline void zc_copy(const struct ivshmem_rxq *rxq, struct rte_mbuf *m,
-			   const struct ivsh_seg *seg)
-{
-	memcpy(&m->rearm_data, &rxq->mbuf_init, sizeof(rxq->mbuf_init));
-	m->ol_flags = rxq->ol_init;
-	m->packet_type = 0;
-	m->vlan_tci = 0;
-	m->data_len = (uint16_t)seg->len;
-	m->pkt_len = seg->len;
-	rte_memcpy(rte_pktmbuf_mtod(m, void *), seg->data, seg->len);
-}
-
 /*
  * One peek per burst. Frames of at most IVSHMEM_ZC_COPY_MAX bytes are
  * copied (cheaper than attaching, and the slot goes straight back); the
@@ -147,9 +133,7 @@ uint16_t ivshmem_rx_burst_zc(void *queue, struct rte_mbuf **pkts, uint16_t n)
 
 	if (unlikely(n == 0))
 		return 0;
-	got = ivsh_port_rx_zc_peek(rxq->port, rxq->qid, segs,
-		(uint16_t)RTE_MIN(RTE_MAX((unsigned int)n, rxq->peek_min),
-				  IVSHMEM_BURST_SEGS));
+	got = ivshmem_rx_peek(rxq, segs, n);
 	if (got == 0)
 		return 0;
 	/* Segments of the first n frames at most; any to attach? */
@@ -167,7 +151,7 @@ uint16_t ivshmem_rx_burst_zc(void *queue, struct rte_mbuf **pkts, uint16_t n)
 	if (!attach) {
 		/* Small frames only: copy them all, release the slots. */
 		for (i = 0; i < nsegs; i++) {
-			zc_copy(rxq, mb[i], &segs[i]);
+			ivshmem_rx_copy_one(rxq, mb[i], &segs[i]);
 			pkts[i] = mb[i];
 			bytes += segs[i].len;
 		}
@@ -185,7 +169,7 @@ uint16_t ivshmem_rx_burst_zc(void *queue, struct rte_mbuf **pkts, uint16_t n)
 		while (segs[end].flags & IVSH_SEG_MORE)
 			len += segs[++end].len;
 		if (end == used && len <= copy_max) {
-			zc_copy(rxq, head, &segs[used]);
+			ivshmem_rx_copy_one(rxq, head, &segs[used]);
 			ivsh_port_rx_zc_give(rxq->port, rxq->qid, segs[used].slot);
 		} else if (unlikely(end > used && !rxq->scatter)) {
 			/* Longer than one mbuf without scatter: dropped. */

@@ -84,8 +84,6 @@ uint16_t ivshmem_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
 	struct ivshmem_rxq *rxq = queue;
 	struct ivsh_seg segs[IVSHMEM_BURST_SEGS];
 	const uint32_t room = rxq->room;
-	const uint64_t mbuf_init = rxq->mbuf_init;
-	const uint64_t ol_init = rxq->ol_init;
 	unsigned int got, nheads, i, used = 0;
 	uint16_t nb_rx = 0;
 	uint64_t bytes = 0;
@@ -93,11 +91,7 @@ uint16_t ivshmem_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
 
 	if (unlikely(n == 0))
 		return 0;
-	/* A segment per wanted frame, but always room for the longest
-	 * frame, or it could never be received. */
-	got = ivsh_port_rx_zc_peek(rxq->port, rxq->qid, segs,
-		(uint16_t)RTE_MIN(RTE_MAX((unsigned int)n, rxq->peek_min),
-				  IVSHMEM_BURST_SEGS));
+	got = ivshmem_rx_peek(rxq, segs, n);
 	if (got == 0)
 		return 0;
 	/* One head mbuf per frame (usually one segment per frame). */
@@ -116,14 +110,7 @@ uint16_t ivshmem_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
 		enum frame_result r;
 
 		if (likely(!(segs[used].flags & IVSH_SEG_MORE) && len <= room)) {
-			memcpy(&m->rearm_data, &mbuf_init, sizeof(mbuf_init));
-			m->ol_flags = ol_init;
-			m->packet_type = 0;
-			m->vlan_tci = 0;
-			m->data_len = (uint16_t)len;
-			m->pkt_len = len;
-			rte_memcpy(rte_pktmbuf_mtod(m, void *), segs[used].data,
-				   len);
+			ivshmem_rx_copy_one(rxq, m, &segs[used]);
 			bytes += len;
 			nb_rx++;
 			used++;
