@@ -79,6 +79,7 @@ static int apply_key(const char *key, const char *val,
 		if (parse_ranged(val, 0, 65535, &v) < 0)
 			goto bad;
 		opts->id = (int)v;
+		opts->id_set = true;
 	} else if (strcmp(key, "vectors") == 0) {
 		if (parse_ranged(val, 1, IVSH_DEV_MAX_VECTORS, &v) < 0) {
 			ivsh_dev_set_error("vectors=%s: expected 1..%d", val,

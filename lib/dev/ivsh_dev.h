@@ -75,8 +75,12 @@ struct ivsh_dev_opts {
 	unsigned int vectors;  /**< vectors to use; 0: backend default (server: 1,
 				*   guest: all the device has) */
 	int timeout_ms;        /**< handshake / IVPosition wait; 0: 5000 */
-	int id;                /**< shm: this peer's ID (0..65535); ignored by
-				*   other backends, which learn it */
+	int id;                /**< shm: this peer's ID (0..65535). Guest
+				*   backends: the ID to use where IVPosition
+				*   is 0 (ivshmem-plain), when id > 0 or
+				*   id_set; else they learn it */
+	bool id_set;           /**< id was given explicitly, even as 0 (the
+				*   id= key sets it) */
 	uint64_t size;         /**< shm: size to create the file with when it
 				*   does not exist (power of two); 0: must exist */
 };

@@ -130,7 +130,7 @@ int ivsh_guest_apply_id(int32_t pos, const struct ivsh_dev_opts *opts,
 {
 	if (pos < 0 || pos > 65535)
 		return -ERANGE;
-	if (opts->id > 0) {
+	if (opts->id_set || opts->id > 0) {
 		if (pos != 0 && pos != opts->id)
 			return -EINVAL;
 		*id = (uint16_t)opts->id;

@@ -84,10 +84,11 @@ int ivsh_guest_wait_position(uint32_t (*rd)(void *ctx, uint32_t off),
 			     void *ctx, int timeout_ms, int32_t *pos);
 
 /**
- * The device's ID: IVPosition, unless the device string has id=N (N > 0),
- * which wins where IVPosition is 0 (ivshmem-plain, where every device
- * reads 0). An id= different from a non-zero IVPosition is an error (the
- * server assigned it and peers ring that ID).
+ * The device's ID: IVPosition, unless an ID was given (opts->id_set, or
+ * opts->id > 0), which wins where IVPosition is 0 (ivshmem-plain, where
+ * every device reads 0). A given ID different from a non-zero IVPosition
+ * is an error, id=0 included (the server assigned the position and peers
+ * ring that ID).
  * @return 0; -EINVAL conflict; -ERANGE IVPosition above 65535.
  */
 int ivsh_guest_apply_id(int32_t pos, const struct ivsh_dev_opts *opts,

@@ -45,8 +45,10 @@ static void test_keys_override_opts(void **state)
 	struct ivsh_dev_name n;
 
 	(void)state;
+	assert_false(o.id_set);
 	assert_int_equal(ivsh_dev_parse_name("shm:/x,id=0,irq=none", &o, &n), 0);
 	assert_int_equal(o.id, 0);
+	assert_true(o.id_set); /* id=0 given, not just left at 0 */
 	assert_int_equal(o.irq_mode, IVSH_IRQ_NONE);
 	assert_int_equal(o.vectors, 2);   /* untouched */
 	assert_int_equal(o.size, 4096);   /* untouched */

@@ -307,6 +307,13 @@ static void test_apply_id(void **state)
 	assert_int_equal(ivsh_guest_apply_id(4, &o, &id), -EINVAL);
 	assert_int_equal(ivsh_guest_apply_id(65536, &o, &id), -ERANGE);
 	assert_int_equal(ivsh_guest_apply_id(-1, &o, &id), -ERANGE);
+	/* An explicit id=0 is an ID like any other: it must match a
+	 * non-zero IVPosition, and names an ivshmem-plain device 0. */
+	o = (struct ivsh_dev_opts){ .id = 0, .id_set = true };
+	assert_int_equal(ivsh_guest_apply_id(3, &o, &id), -EINVAL);
+	id = 99;
+	assert_int_equal(ivsh_guest_apply_id(0, &o, &id), 0);
+	assert_int_equal(id, 0);
 }
 
 struct fake_pos {

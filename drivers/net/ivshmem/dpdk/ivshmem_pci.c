@@ -253,6 +253,7 @@ static int pci_open_device(struct rte_pci_device *pci,
 	memset(&opts, 0, sizeof(opts));
 	opts.timeout_ms = a->timeout_ms;
 	opts.id = a->has_id ? a->id : 0;
+	opts.id_set = a->has_id;
 	ret = ivsh_dev_open_mapped(devp, &m, &opts);
 	if (ret < 0) {
 		IVSHMEM_LOG(ERR, "%s: %s", name, ivsh_dev_last_error());
