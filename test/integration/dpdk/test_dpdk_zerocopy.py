@@ -75,7 +75,10 @@ def main():
     # 2. jumbo frames into chains of zero-copy mbufs
     pmd.send("set fwd rxonly", "start")
     pmd.wait_output(r"rxonly packet forwarding", 10, "rxonly started")
-    h.check_jumbo_in(args, dev, wd, pmd, COUNT, JUMBO)
+    out = h.check_jumbo_in(args, dev, wd, pmd, COUNT, JUMBO)
+    h.check(h.xstats(out).get("pmd_rx_q0_zero_copy_give_errors") == 0,
+            "every slot given back was taken (zero_copy_give_errors %s)" %
+            h.xstats(out).get("pmd_rx_q0_zero_copy_give_errors"))
 
     # 3. bursts mixing copied and attached frames
     pmd.send("clear port stats 0", "set fwd rxonly", "start")

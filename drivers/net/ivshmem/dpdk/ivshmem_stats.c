@@ -94,6 +94,7 @@ int ivshmem_stats_reset(struct rte_eth_dev *dev)
  */
 static const char *const rxq_xstat_names[] = {
 	"packets", "bytes", "nombuf", "no_scatter_drops",
+	"zero_copy_give_errors",
 };
 static const char *const txq_xstat_names[] = {
 	"packets", "bytes", "bad_len_drops", "ring_full_bursts",
@@ -176,6 +177,7 @@ int ivshmem_xstats_get(struct rte_eth_dev *dev,
 		const uint64_t v[NB_RXQ_XSTATS] = {
 			rxq ? rxq->st.packets : 0, rxq ? rxq->st.bytes : 0,
 			rxq ? rxq->st.nombuf : 0, rxq ? rxq->st.no_scatter : 0,
+			rxq ? ivshmem_zc_bad_gives(rxq->zc) : 0,
 		};
 
 		for (i = 0; i < NB_RXQ_XSTATS; i++, k++) {
