@@ -98,17 +98,11 @@ static void rxq_reset(struct port_rxq *rq, uint64_t gen, uint32_t pi)
 		ctr_add(&rq->c.bad_gen, 1);
 		return;
 	}
-	bool none_held = rq->cons_pub == c->head;
-
 	c->head = start;
 	c->prod_cache = start;
-	if (none_held) {
-		rq->cons_pub = start;
-		/* Release pairs with the producer's acquire load of cons. */
-		atomic_store_explicit(c->cons_idx, start, memory_order_release);
-	} else {
-		rxq_reclaim(rq); /* kept slots stay out of the producer's reach */
-	}
+	/* Publishes cons = start, or stops at the oldest kept slot, which
+	 * stays out of the new life's reach. */
+	rxq_reclaim(rq);
 	/* A first attach (epoch 0 before) that drops nothing is no reset. */
 	if (old_epoch != 0 || skip != 0) {
 		ctr_add(&rq->c.resets, 1);

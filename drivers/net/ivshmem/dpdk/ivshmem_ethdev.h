@@ -204,18 +204,25 @@ static inline unsigned int ivshmem_rx_peek(const struct ivshmem_rxq *rxq,
 }
 
 /*
- * Copy the one-slot frame of @seg into @m, a raw mbuf from rxq->mp: only
- * the first-line fields a reset would set are written (the pool keeps
- * next, nb_segs and refcnt right), then the bytes, once.
+ * Ready @m, a raw mbuf from rxq->mp, for a frame: only the first-line
+ * fields a reset would set are written (the pool keeps next, nb_segs and
+ * refcnt right).
  */
+static inline void ivshmem_rx_mbuf_init(const struct ivshmem_rxq *rxq,
+					struct rte_mbuf *m, uint64_t ol_flags)
+{
+	memcpy(&m->rearm_data, &rxq->mbuf_init, sizeof(rxq->mbuf_init));
+	m->ol_flags = ol_flags;
+	m->packet_type = 0;
+	m->vlan_tci = 0;
+}
+
+/* Copy the one-slot frame of @seg into raw mbuf @m: the bytes, once. */
 static inline void ivshmem_rx_copy_one(const struct ivshmem_rxq *rxq,
 				       struct rte_mbuf *m,
 				       const struct ivsh_seg *seg)
 {
-	memcpy(&m->rearm_data, &rxq->mbuf_init, sizeof(rxq->mbuf_init));
-	m->ol_flags = rxq->ol_init;
-	m->packet_type = 0;
-	m->vlan_tci = 0;
+	ivshmem_rx_mbuf_init(rxq, m, rxq->ol_init);
 	m->data_len = (uint16_t)seg->len;
 	m->pkt_len = seg->len;
 	rte_memcpy(rte_pktmbuf_mtod(m, void *), seg->data, seg->len);

@@ -251,11 +251,10 @@ int ivshmem_dev_close(struct rte_eth_dev *dev)
 		return 0;
 	if (ivshmem_started(pi) || pi->alarm_armed)
 		ivshmem_dev_stop(dev);
-	for (q = 0; q < dev->data->nb_rx_queues; q++) {
-		const struct ivshmem_rxq *rxq = dev->data->rx_queues[q];
-
-		held += rxq != NULL ? ivshmem_zc_held(rxq->zc) : 0;
-	}
+	/* Asked of the port, not of the rx queues: a queue released or
+	 * set up again earlier may have left mbufs holding slots. */
+	for (q = 0; q < pi->nb_queues; q++)
+		held += ivsh_port_rx_zc_held(pi->port, q);
 	for (q = 0; q < dev->data->nb_rx_queues; q++)
 		ivshmem_rx_queue_release(dev, q);
 	for (q = 0; q < dev->data->nb_tx_queues; q++)

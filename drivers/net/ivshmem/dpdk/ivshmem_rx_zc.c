@@ -102,10 +102,7 @@ static inline void zc_attach(const struct ivshmem_rxq *rxq,
 {
 	struct rte_mbuf_ext_shared_info *sh = &zc->slot[seg->slot].sh;
 
-	memcpy(&m->rearm_data, &rxq->mbuf_init, sizeof(rxq->mbuf_init));
-	m->ol_flags = 0;
-	m->packet_type = 0;
-	m->vlan_tci = 0;
+	ivshmem_rx_mbuf_init(rxq, m, 0);
 	rte_mbuf_ext_refcnt_set(sh, 1);
 	rte_pktmbuf_attach_extbuf(m, seg->data, RTE_BAD_IOVA, zc->buf_len, sh);
 	m->data_len = (uint16_t)seg->len;
