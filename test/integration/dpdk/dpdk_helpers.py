@@ -480,6 +480,26 @@ def check_mixed_bursts(args, srv, wd, rx, txpkts, unit, lo, hi):
     tx.quit()
 
 
+_GUEST_PLUGIN = r"""
+# The EAL refuses a -d plugin below a world-writable folder. This
+# throwaway guest's /run is a fresh tmpfs (mode 1777): close it and load a
+# copy of the plugin from there ($PLUG); LD_LIBRARY_PATH stands in for
+# the original's $ORIGIN-relative RUNPATH.
+chmod 0755 /run && mkdir -m 0700 /run/ivsh-plugin &&
+	cp '@PLUG@' /run/ivsh-plugin/ || exit 9
+PLUG=/run/ivsh-plugin/$(basename '@PLUG@')
+chmod 0755 "$PLUG" || exit 9
+export LD_LIBRARY_PATH='@LIBS@'
+"""
+
+
+def guest_script(plugin, body):
+    """A guest script that first stages @plugin as $PLUG, then runs
+    @body."""
+    return (_GUEST_PLUGIN.replace("@PLUG@", os.path.abspath(plugin))
+            .replace("@LIBS@", ":".join(plugin_runpath(plugin))) + body)
+
+
 def vm_main(name, doc, scenario, need_app=False):
     """Run a DPDK guest test: parse its arguments, skip (77) when the
     plugin, dpdk-testpmd, the app (need_app) or QEMU is missing, start the

@@ -38,15 +38,6 @@ COUNT = 300
 VECTORS = 2
 
 GUEST = r"""
-# The EAL refuses a -d plugin below a world-writable folder. This
-# throwaway guest's /run is a fresh tmpfs (mode 1777): close it and load a
-# copy of the plugin from there; LD_LIBRARY_PATH stands in for the
-# original's $ORIGIN-relative RUNPATH.
-chmod 0755 /run && mkdir -m 0700 /run/ivsh-plugin &&
-	cp '@PLUG@' /run/ivsh-plugin/ || exit 9
-PLUG=/run/ivsh-plugin/$(basename '@PLUG@')
-chmod 0755 "$PLUG" || exit 9
-export LD_LIBRARY_PATH='@LIBS@'
 "$BIND" --driver vfio-pci "$BDF" || exit 10
 mkfifo /tmp/tp.in
 stdbuf -oL dpdk-testpmd --lcores 0@0,1@0 --main-lcore 0 --no-huge -m 256 \
@@ -113,9 +104,9 @@ def scenario(args, vm, r):
                     "--latency-timeout", "20000", "--json",
                     "--wait-link", "250", "--duration", "300"],
                    "host.log")
-    g1 = r.boot(1, GUEST.replace("@PLUG@", args.plugin)
-                .replace("@LIBS@", ":".join(h.plugin_runpath(args.plugin)))
-                .replace("@COUNT@", str(COUNT)), vectors=VECTORS)
+    g1 = r.boot(1, h.guest_script(args.plugin,
+                                  GUEST.replace("@COUNT@", str(COUNT))),
+                vectors=VECTORS)
     try:
         host.wait(330)
     except subprocess.TimeoutExpired:

@@ -30,13 +30,6 @@ COUNT = 2000
 VECTORS = 2
 
 GUEST = r"""
-# The EAL refuses a -d plugin below a world-writable folder: copy it to
-# this throwaway guest's /run, closed first (a fresh tmpfs is mode 1777).
-chmod 0755 /run && mkdir -m 0700 /run/ivsh-plugin &&
-	cp '@PLUG@' /run/ivsh-plugin/ || exit 9
-PLUG=/run/ivsh-plugin/$(basename '@PLUG@')
-chmod 0755 "$PLUG" || exit 9
-export LD_LIBRARY_PATH='@LIBS@'
 EAL="--log-level=pmd.net.ivshmem:info -d $PLUG"
 
 "$BIND" --driver vfio-pci "$BDF" || exit 10
@@ -73,10 +66,9 @@ echo "GUEST: done"
 def scenario(args, vm, r):
     tp = r.binary("app/ivsh-testpmd/ivsh-testpmd", "ivsh-testpmd")
     r.start_server(vectors=VECTORS)
-    script = (GUEST.replace("@PLUG@", os.path.abspath(args.plugin))
-              .replace("@LIBS@", ":".join(h.plugin_runpath(args.plugin)))
-              .replace("@APP@", os.path.abspath(args.app))
-              .replace("@COUNT@", str(COUNT)))
+    script = h.guest_script(args.plugin,
+                            GUEST.replace("@APP@", os.path.abspath(args.app))
+                            .replace("@COUNT@", str(COUNT)))
     g1 = r.boot(1, script, vectors=VECTORS)
     r.wait_log(1, "GUEST: app sleeping", 200)
     host = r.spawn([tp, "--device", "server:" + r.sock, "--peer", "0",
