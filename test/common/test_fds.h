@@ -10,4 +10,14 @@
  */
 int test_count_fds(void);
 
+/**
+ * Send @p len bytes of @p data on stream socket @p sock, with @p nfds
+ * descriptors (0..TEST_SEND_MAX_FDS) in one SCM_RIGHTS control message,
+ * as a peer forging messages would. Aborts on nfds out of range.
+ * @return sendmsg()'s result (MSG_NOSIGNAL).
+ */
+#define TEST_SEND_MAX_FDS 32
+long test_send_fds(int sock, const void *data, unsigned long len,
+		   const int *fds, int nfds);
+
 #endif /* IVSH_TEST_FDS_H */

@@ -90,35 +90,16 @@ static void fuzz_wire(const uint8_t *data, size_t size)
 		size_t len = h & 15;
 		int nfds = (h >> 4) & 3;
 		int fds[3];
-		union {
-			char space[CMSG_SPACE(sizeof(int) * 3)];
-			struct cmsghdr align;
-		} ctl;
-		struct iovec iov;
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		const uint8_t *chunk = data + off;
 
 		if (len > size - off)
 			len = size - off;
 		if (!len)
 			continue; /* no fds without data on a stream socket */
-		iov.iov_base = (void *)(data + off);
-		iov.iov_len = len;
 		off += len;
 		for (int i = 0; i < nfds; i++)
 			fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (nfds) {
-			struct cmsghdr *c;
-
-			memset(&ctl, 0, sizeof(ctl));
-			msg.msg_control = ctl.space;
-			msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-			c = CMSG_FIRSTHDR(&msg);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-			memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
-		}
-		if (sendmsg(sv[0], &msg, MSG_NOSIGNAL) < 0) {
+		if (test_send_fds(sv[0], chunk, len, fds, nfds) < 0) {
 			/* socket full: stop feeding */
 			for (int i = 0; i < nfds; i++)
 				close(fds[i]);

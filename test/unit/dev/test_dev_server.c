@@ -413,27 +413,12 @@ static void script_fd_with_version(struct fake *f, int conn)
 /* One message carrying two descriptors. */
 static void script_two_fds(struct fake *f, int conn)
 {
-	union {
-		char space[CMSG_SPACE(2 * sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
 	uint8_t buf[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = ctl.space,
-			      .msg_controllen = sizeof(ctl.space) };
-	struct cmsghdr *c;
 	int fds[2] = { f->memfd, f->peer_efd[0] };
 
 	send_ok(conn, 0, -1);
 	send_ok(conn, 2, -1);
-	memset(&ctl, 0, sizeof(ctl));
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	assert_int_equal(sendmsg(conn, &msg, MSG_NOSIGNAL), 8);
+	assert_int_equal(test_send_fds(conn, buf, sizeof(buf), fds, 2), 8);
 }
 
 static void script_half_message(struct fake *f, int conn)

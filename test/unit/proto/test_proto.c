@@ -72,27 +72,8 @@ static int teardown_pair(void **state)
 static void send_raw(int sock, const void *data, size_t len,
 		     const int *fds, int nfds)
 {
-	union {
-		char space[CMSG_SPACE(sizeof(int) * 32)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	assert_true(nfds <= 32);
-	if (nfds > 0) {
-		struct cmsghdr *c;
-
-		memset(&ctl, 0, sizeof(ctl));
-		msg.msg_control = ctl.space;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
-	}
-	assert_int_equal(sendmsg(sock, &msg, MSG_NOSIGNAL), (ssize_t)len);
+	assert_true(nfds <= TEST_SEND_MAX_FDS);
+	assert_int_equal(test_send_fds(sock, data, len, fds, nfds), (ssize_t)len);
 }
 
 static void encode_le(int64_t v, uint8_t b[8])

@@ -294,16 +294,6 @@ static void test_fd_sender_disconnected_no_leak(void **state)
 {
 	struct tc_fx *f = *state;
 	struct tclient *c[1] = { 0 };
-	union {
-		char space[CMSG_SPACE(sizeof(int) * 4)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.space, .msg_controllen = sizeof(ctl.space),
-	};
-	struct cmsghdr *cm;
 	int fds[4];
 	int before;
 
@@ -311,12 +301,7 @@ static void test_fd_sender_disconnected_no_leak(void **state)
 	join(f, c, 0);
 	for (int i = 0; i < 4; i++)
 		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-	assert_int_equal(sendmsg(c[0]->sock, &msg, 0), 1);
+	assert_int_equal(test_send_fds(c[0]->sock, "x", 1, fds, 4), 1);
 	for (int i = 0; i < 4; i++)
 		close(fds[i]);
 	before = test_count_fds();
