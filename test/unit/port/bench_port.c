@@ -25,6 +25,7 @@
 
 #include "ivsh_dev.h"
 #include "ivsh_port.h"
+#include "test_cpu.h"
 
 struct bench {
 	struct ivsh_port *port[2];
@@ -40,18 +41,6 @@ struct bench {
 	uint64_t tx, bad;
 };
 
-static void pin(int cpu)
-{
-	cpu_set_t set;
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (n < 2)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu % n, &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
-
 static void *tx_main(void *arg)
 {
 	struct bench *b = arg;
@@ -59,7 +48,7 @@ static void *tx_main(void *arg)
 	static uint8_t buf[256][9216] __attribute__((aligned(64)));
 	uint64_t seq = 0;
 
-	pin(0);
+	test_pin_self(0);
 	for (int i = 0; i < b->burst; i++) {
 		memset(buf[i], 0x5a, b->frame);
 		pk[i] = (struct ivsh_pkt){ buf[i], b->frame };
@@ -94,7 +83,7 @@ static void *rx_main(void *arg)
 	static uint8_t buf[256][9216] __attribute__((aligned(64)));
 	uint64_t seq = 0;
 
-	pin(1);
+	test_pin_self(1);
 	pthread_barrier_wait(&b->go);
 	while (!atomic_load_explicit(&b->stop, memory_order_relaxed)) {
 		if (b->zc) {
@@ -138,7 +127,7 @@ static int single_thread(struct bench *b, struct ivsh_dev **dev)
 	uint64_t n = 0, bad = 0, seq = 0, rseq = 0;
 	double t0 = thread_cpu_s(), t1;
 
-	pin(0);
+	test_pin_self(0);
 	for (int i = 0; i < b->burst; i++) {
 		memset(tbuf[i], 0x5a, b->frame);
 		tp[i] = (struct ivsh_pkt){ tbuf[i], b->frame };

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "port_fixture.h"
+#include "test_cpu.h"
 
 struct side {
 	struct ivsh_port *port;
@@ -60,18 +61,6 @@ static bool check(const uint8_t *b, uint32_t len, uint64_t seq)
 		if (b[i] != byte_at(seq, i))
 			return false;
 	return b[len - 1] == byte_at(seq, len - 1);
-}
-
-static void pin(int cpu)
-{
-	cpu_set_t set;
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (n < 2)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu % n, &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
 static bool rx_zc(struct side *s, uint64_t *rseq)
@@ -150,7 +139,7 @@ static void *side_main(void *arg)
 	uint64_t seq = 0, rseq = 0;
 	unsigned int r = (unsigned int)s->cpu + 1;
 
-	pin(s->cpu);
+	test_pin_self(s->cpu);
 	pthread_barrier_wait(s->go);
 	for (uint64_t spins = 0; (seq < s->frames || rseq < s->frames) &&
 	     spins < 4000000000ull; spins++) {

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "ivsh_ring.h"
+#include "test_cpu.h"
 
 #define RING 1024u
 
@@ -29,18 +30,6 @@ struct shared {
 	uint64_t errors;
 };
 
-static void pin(int cpu)
-{
-	cpu_set_t set;
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (n < 2)
-		return; /* one CPU: let the scheduler interleave */
-	CPU_ZERO(&set);
-	CPU_SET(cpu % n, &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
-
 static void *producer(void *arg)
 {
 	struct shared *s = arg;
@@ -49,7 +38,7 @@ static void *producer(void *arg)
 	uint64_t seq = 0;
 	unsigned int r = 1;
 
-	pin(0);
+	test_pin_self(0);
 	if (ivsh_ring_prod_init(&p, s->mem, s->len, RING, sizeof(uint64_t)) < 0)
 		abort();
 	pthread_barrier_wait(&s->go);
@@ -92,7 +81,7 @@ static void *consumer(void *arg)
 	uint64_t seq = 0;
 	unsigned int r = 7;
 
-	pin(1);
+	test_pin_self(1);
 	if (ivsh_ring_cons_init(&c, s->mem, s->len, RING, sizeof(uint64_t)) < 0)
 		abort();
 	pthread_barrier_wait(&s->go);
