@@ -253,7 +253,7 @@ int ivshmem_dev_close(struct rte_eth_dev *dev)
 		ivshmem_dev_stop(dev);
 	/* Asked of the port, not of the rx queues: a queue released or
 	 * set up again earlier may have left mbufs holding slots. */
-	for (q = 0; q < pi->nb_queues; q++)
+	for (q = 0; pi->port != NULL && q < pi->nb_queues; q++)
 		held += ivsh_port_rx_zc_held(pi->port, q);
 	for (q = 0; q < dev->data->nb_rx_queues; q++)
 		ivshmem_rx_queue_release(dev, q);

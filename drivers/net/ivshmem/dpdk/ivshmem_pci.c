@@ -378,4 +378,5 @@ RTE_PMD_REGISTER_PARAM_STRING(net_ivshmem_pci,
 	"slot_size=<int> "
 	"mac=<xx:xx:xx:xx:xx:xx> "
 	"timeout=<ms> "
-	"vectors=<int>");
+	"vectors=<int> "
+	"rx_zero_copy=<0|1>");

@@ -197,4 +197,5 @@ RTE_PMD_REGISTER_PARAM_STRING(net_ivshmem,
 	"ring_size=<int> "
 	"slot_size=<int> "
 	"mac=<xx:xx:xx:xx:xx:xx> "
-	"timeout=<ms>");
+	"timeout=<ms> "
+	"rx_zero_copy=<0|1>");
