@@ -148,6 +148,9 @@ void ivshmem_free_args(struct ivshmem_args *args);
 /* rte_eth_ivshmem.c: shared by the vdev and PCI probes. */
 int ivshmem_port_attach(struct pmd_internals *pi, struct ivsh_dev *dev);
 int ivshmem_ethdev_init(struct rte_eth_dev *eth_dev, struct pmd_internals *pi);
+/* A probe that failed after allocating @eth_dev: close what it opened
+ * (port, device, PCI interrupts), free the devargs, release the port. */
+void ivshmem_probe_unwind(struct rte_eth_dev *eth_dev, struct pmd_internals *pi);
 
 /* Relaxed: the flag only tells the link alarm to stop re-arming;
  * ivshmem_link_stop() then cancels it (which waits for a running one). */

@@ -327,15 +327,7 @@ static int ivshmem_pci_probe(struct rte_pci_driver *drv,
 	else
 		ret = ivshmem_ethdev_init(eth_dev, pi);
 	if (ret < 0) {
-		/* Port, then device, then the interrupts under it. */
-		ivsh_port_close(pi->port);
-		pi->port = NULL;
-		if (pi->dev != NULL)
-			ivsh_dev_close(pi->dev);
-		pi->dev = NULL;
-		ivshmem_pci_release(eth_dev);
-		ivshmem_free_args(&pi->args);
-		rte_eth_dev_release_port(eth_dev);
+		ivshmem_probe_unwind(eth_dev, pi);
 		return ret;
 	}
 	rte_eth_dev_probing_finish(eth_dev);

@@ -151,18 +151,26 @@ static int ivshmem_vdev_probe(struct rte_vdev_device *vdev)
 	if (ret == 0)
 		ret = ivshmem_ethdev_init(eth_dev, pi);
 	if (ret < 0) {
-		ivsh_port_close(pi->port);
-		pi->port = NULL;
-		if (pi->dev != NULL)
-			ivsh_dev_close(pi->dev);
-		pi->dev = NULL;
-		ivshmem_free_args(&pi->args);
-		rte_eth_dev_release_port(eth_dev);
+		ivshmem_probe_unwind(eth_dev, pi);
 		return ret;
 	}
 	rte_eth_dev_probing_finish(eth_dev);
 	IVSHMEM_LOG(INFO, "%s: ethdev port %u", name, eth_dev->data->port_id);
 	return 0;
+}
+
+void ivshmem_probe_unwind(struct rte_eth_dev *eth_dev, struct pmd_internals *pi)
+{
+	/* Port, then device, then the interrupts under it. */
+	ivsh_port_close(pi->port);
+	pi->port = NULL;
+	if (pi->dev != NULL)
+		ivsh_dev_close(pi->dev);
+	pi->dev = NULL;
+	if (pi->kind == IVSHMEM_KIND_PCI)
+		ivshmem_pci_release(eth_dev);
+	ivshmem_free_args(&pi->args);
+	rte_eth_dev_release_port(eth_dev);
 }
 
 int ivshmem_remove(const char *name)
