@@ -107,9 +107,9 @@ def plugin_runpath(plugin):
                              r"\[(.*)\]", out):
             dirs += m.group(1).split(":")
     except (OSError, subprocess.CalledProcessError):
-        # No binutils: the build tree's layout (drivers/net/ivshmem/dpdk
-        # next to libivsh_net, four levels below libivsh).
-        dirs = ["$ORIGIN/..", "$ORIGIN/../../../.."]
+        # No binutils: the build tree's layout (drivers/net/ivshmem three
+        # levels below libivsh, libivsh_net in lib/net).
+        dirs = ["$ORIGIN/../../../lib/net", "$ORIGIN/../../.."]
     return [os.path.normpath(d.replace("${ORIGIN}", origin)
                              .replace("$ORIGIN", origin))
             for d in dirs if d]

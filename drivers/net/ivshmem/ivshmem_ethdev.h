@@ -3,7 +3,7 @@
  * net_ivshmem: private definitions shared by the files of the DPDK driver.
  *
  * The driver is thin glue: one ethdev port is one ivsh_port (port API,
- * drivers/net/ivshmem/ivsh_port.h) over one ivsh_dev (lib/dev). The vdev
+ * lib/net/ivsh_port.h) over one ivsh_dev (lib/dev). The vdev
  * flavour opens the device itself (server: or shm:); the PCI flavour opens
  * the probed 1af4:1110 function.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * C view of the layout v1 structures in shared memory (doc/layout-v1.md).
- * Private to drivers/net/ivshmem. Every struct here sits in memory that
+ * Private to lib/net. Every struct here sits in memory that
  * peers write: read fields once into locals and validate them.
  */
 #ifndef IVSH_LAYOUT_V1_H
