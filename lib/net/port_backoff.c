@@ -2,6 +2,7 @@
 /* Spurious wake-ups of rx queues: counted, and backed off when they storm. */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -35,27 +36,53 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* Server notices: handle what waits; batch them when they flood. */
+static void handle_notices(struct ivsh_port *port, uint16_t q);
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
 int port_backoff_wait(struct ivsh_port *port, uint16_t q, unsigned int vec,
 		      int slice_ms)
 {
 	struct port_backoff *b = &port->rxq[q].bo;
+	int vfd = ivsh_dev_irq_fd(port->dev, vec);
+	int efd = ivsh_dev_event_fd(port->dev);
 
-	if (b->interval_us == 0)
+	/* No fd to stop listening to (busy-polled INTx): plain wait. */
+	if (vfd < 0)
 		return ivsh_dev_irq_wait(port->dev, vec, slice_ms);
-	uint64_t us = b->interval_us;
+	uint64_t us = slice_ms < 0 ? UINT64_MAX : (uint64_t)slice_ms * 1000u;
+	struct pollfd pfd[2];
+	int nfd = 0, vi = -1, ei = -1;
 
-	/* A sleep cut short by the caller's timeout proves nothing about
-	 * the storm: only a whole quiet interval ends the episode. */
-	b->cut_short = slice_ms >= 0 && us > (uint64_t)slice_ms * 1000u;
-	if (b->cut_short)
-		us = (uint64_t)slice_ms * 1000u;
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)(us * 1000u) };
+	if (b->interval_us != 0)
+		us = min_u64(us, b->interval_us);
+	else
+		vi = nfd++, pfd[vi] = (struct pollfd){ vfd, POLLIN, 0 };
+	if (efd >= 0 && b->ev_interval_us != 0)
+		us = min_u64(us, b->ev_interval_us);
+	else if (efd >= 0)
+		ei = nfd++, pfd[ei] = (struct pollfd){ efd, POLLIN, 0 };
+	struct timespec ts = { .tv_sec = (time_t)(us / 1000000u),
+			       .tv_nsec = (long)(us % 1000000u * 1000u) };
+	/* Not listening to the vector: the doorbells pile up in its counter
+	 * and cost nothing until drained, once per interval. */
+	int rc = ppoll(pfd, (nfds_t)nfd, us == UINT64_MAX ? NULL : &ts, NULL);
 
-	/* Not listening: the doorbells pile up in the vector's counter and
-	 * cost nothing until we drain them, once per interval. */
-	if (nanosleep(&ts, NULL) != 0 && errno == EINTR)
-		return -EINTR;
-	return ivsh_dev_irq_wait(port->dev, vec, 0);
+	if (rc < 0)
+		return -errno;
+	/* A sleep cut short proves nothing about the storm: only a whole
+	 * quiet interval ends a back-off. */
+	b->cut_short = rc > 0 || us < b->interval_us;
+	if (efd >= 0 && (ei < 0 || pfd[ei].revents != 0))
+		handle_notices(port, q);
+	if (vi >= 0 && pfd[vi].revents == 0)
+		return 0;
+	rc = ivsh_dev_irq_ack(port->dev, vec);
+	return rc < 0 ? rc : rc > 0;
 }
 
 /* One line per episode, when it starts: never per wake-up. */
@@ -148,4 +175,59 @@ void port_backoff_after_wait(struct ivsh_port *port, uint16_t q, bool woke,
 		b->interval_us = 0;
 		b->streak = 0;
 	}
+}
+
+static void log_notices(const struct ivsh_port *port, uint16_t q, int last)
+{
+	char line[320];
+	char who[48] = "";
+
+	if (last >= 0)
+		snprintf(who, sizeof(who), " (the last about peer %d)", last);
+	snprintf(line, sizeof(line),
+		 "ivsh_port: peer %u, rx queue %u from peer %u: %u server"
+		 " notice wake-ups in a row%s; handling notices in batches"
+		 " every %u us while they keep coming",
+		 port->self, q, port->peer, BACKOFF_THRESHOLD, who,
+		 BACKOFF_MAX_US);
+	port_log(line);
+}
+
+static void handle_notices(struct ivsh_port *port, uint16_t q)
+{
+	struct port_rxq *rq = &port->rxq[q];
+	struct port_backoff *b = &rq->bo;
+	int n = ivsh_dev_process_events(port->dev);
+	uint64_t now;
+
+	if (n <= 0) {
+		/* Nothing came (or the server is gone): listen again. */
+		b->ev_interval_us = 0;
+		b->ev_streak = 0;
+		return;
+	}
+	ctr_add(&rq->c.notices, (uint64_t)n);
+	now = now_us();
+	if (b->ev_interval_us != 0) {
+		b->last_notice_us = now;
+		b->ev_interval_us = b->ev_interval_us * 2 > BACKOFF_MAX_US ?
+				    BACKOFF_MAX_US : b->ev_interval_us * 2;
+		return;
+	}
+	if (b->ev_in_episode &&
+	    now - b->last_notice_us > BACKOFF_FORGET_MS * 1000u)
+		b->ev_in_episode = false;
+	if (b->ev_streak != 0 && now - b->last_notice_us > BACKOFF_GAP_US)
+		b->ev_streak = 0;
+	b->last_notice_us = now;
+	if (++b->ev_streak < (b->ev_in_episode ? BACKOFF_RESUME_THRESHOLD
+					       : BACKOFF_THRESHOLD))
+		return;
+	if (!b->ev_in_episode) {
+		b->ev_in_episode = true;
+		ctr_add(&rq->c.notice_backoffs, 1);
+		log_notices(port, q, ivsh_dev_last_notice_peer(port->dev));
+	}
+	b->ev_interval_us = BACKOFF_MIN_US;
+	b->ev_streak = 0;
 }

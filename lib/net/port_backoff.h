@@ -6,6 +6,8 @@
  * arming. When spurious wake-ups keep coming, the queue stops listening
  * to its vector for a growing interval (bounded by BACKOFF_MAX_US) and
  * looks at its ring once per interval instead; the first frame ends it.
+ * Server notices (connect/disconnect) that wake the wait are handled at
+ * once, and in batches once per interval while they flood.
  */
 #ifndef IVSH_PORT_BACKOFF_H
 #define IVSH_PORT_BACKOFF_H
@@ -34,10 +36,16 @@ struct port_backoff {
 	bool in_episode;      /* logged, not yet over */
 	bool cut_short;       /* the last back-off sleep was under the interval */
 	uint64_t last_spurious_us;
+	/* The same for wake-ups by server notices (ivsh_dev_event_fd()). */
+	uint32_t ev_streak;
+	uint32_t ev_interval_us; /* 0: listening to the server socket */
+	bool ev_in_episode;
+	uint64_t last_notice_us;
 };
 
 /*
- * Wait for @p vec like ivsh_dev_irq_wait(dev, vec, slice_ms), or, while
+ * Wait for @p vec like ivsh_dev_irq_wait(dev, vec, slice_ms), handling
+ * server notices that arrive meanwhile, or, while
  * queue @p q backs off, sleep one interval (at most @p slice_ms) and
  * then drain the vector without waiting.
  * @return 1 a doorbell came; 0 none; -errno from the device.

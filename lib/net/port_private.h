@@ -57,7 +57,7 @@ struct tx_counters {
 struct rx_counters {
 	ctr_t packets, bytes, bad_len, chain_long, chain_unterm, empty,
 		nobuf, bad_index, resets, reset_dropped, bad_gen, wakeups,
-		spurious, backoffs;
+		spurious, backoffs, notices, notice_backoffs;
 };
 
 /* Transmit side of a queue: channel (self -> peer, q), producer. */

@@ -4,14 +4,17 @@
  * of ivsh-server (no device, no layout) that either
  *   doorbell SOCK VICTIM SECONDS: takes the victim's vector-0 eventfd
  *     from its connect notice and writes to it in a loop, or
- *   churn SOCK SECONDS: connects and disconnects in a loop, so that every
- *     peer gets a connect and a disconnect notice each time.
- * It ends with one line: "flood: MODE COUNT in MS ms (RATE/s)".
+ *   churn SOCK SECONDS [PER_SECOND]: connects and disconnects in a loop
+ *     (at most PER_SECOND times a second if given), so that every peer
+ *     gets a connect and a disconnect notice each time.
+ * It stops after SECONDS or at SIGTERM/SIGINT, with one line:
+ * "flood: MODE COUNT in MS ms (RATE/s)".
  * Exit 0, or 1 with a message.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,14 @@
 #include <unistd.h>
 
 #include "ivsh_proto.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static uint64_t now_ms(void)
 {
@@ -85,7 +96,7 @@ static int doorbells(const char *sock, uint16_t victim, unsigned int secs)
 	}
 	uint64_t start = now_ms(), end = start + secs * 1000ull;
 
-	while (now_ms() < end) {
+	while (!stop && now_ms() < end) {
 		for (int i = 0; i < 1024; i++)
 			if (write(efd, &one, sizeof(one)) == sizeof(one))
 				n++;
@@ -99,11 +110,18 @@ static int doorbells(const char *sock, uint16_t victim, unsigned int secs)
 	return 0;
 }
 
-static int churn(const char *sock, unsigned int secs)
+static int churn(const char *sock, unsigned int secs, unsigned long rate)
 {
 	uint64_t start = now_ms(), end = start + secs * 1000ull, n = 0;
 
-	while (now_ms() < end) {
+	while (!stop && now_ms() < end) {
+		/* Paced: never ahead of rate * elapsed. */
+		if (rate && n * 1000 > rate * (now_ms() - start)) {
+			struct timespec ts = { 0, 100000 };
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		int s = dial(sock);
 
 		if (s < 0) {
@@ -138,7 +156,7 @@ static int churn(const char *sock, unsigned int secs)
 static int usage(void)
 {
 	fprintf(stderr, "usage: it_flood doorbell SOCK VICTIM_ID SECONDS\n"
-			"       it_flood churn SOCK SECONDS\n");
+			"       it_flood churn SOCK SECONDS [PER_SECOND]\n");
 	return 1;
 }
 
@@ -146,6 +164,10 @@ int main(int argc, char **argv)
 {
 	char *e;
 
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 5 && strcmp(argv[1], "doorbell") == 0) {
 		unsigned long id = strtoul(argv[3], &e, 10);
@@ -158,12 +180,17 @@ int main(int argc, char **argv)
 			return usage();
 		return doorbells(argv[2], (uint16_t)id, (unsigned int)secs);
 	}
-	if (argc == 4 && strcmp(argv[1], "churn") == 0) {
-		unsigned long secs = strtoul(argv[3], &e, 10);
+	if ((argc == 4 || argc == 5) && strcmp(argv[1], "churn") == 0) {
+		unsigned long secs = strtoul(argv[3], &e, 10), rate = 0;
 
 		if (*e || secs == 0 || secs > 600)
 			return usage();
-		return churn(argv[2], (unsigned int)secs);
+		if (argc == 5) {
+			rate = strtoul(argv[4], &e, 10);
+			if (*e || rate == 0 || rate > 10000000)
+				return usage();
+		}
+		return churn(argv[2], (unsigned int)secs, rate);
 	}
 	return usage();
 }
