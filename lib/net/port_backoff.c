@@ -62,8 +62,10 @@ int port_backoff_wait(struct ivsh_port *port, uint16_t q, unsigned int vec,
 		us = min_u64(us, b->interval_us);
 	else
 		vi = nfd++, pfd[vi] = (struct pollfd){ vfd, POLLIN, 0 };
+	uint64_t now = now_us();
+
 	if (efd >= 0 && b->ev_interval_us != 0)
-		us = min_u64(us, b->ev_interval_us);
+		us = min_u64(us, b->ev_due_us > now ? b->ev_due_us - now : 0);
 	else if (efd >= 0)
 		ei = nfd++, pfd[ei] = (struct pollfd){ efd, POLLIN, 0 };
 	struct timespec ts = { .tv_sec = (time_t)(us / 1000000u),
@@ -77,7 +79,9 @@ int port_backoff_wait(struct ivsh_port *port, uint16_t q, unsigned int vec,
 	/* A sleep cut short proves nothing about the storm: only a whole
 	 * quiet interval ends a back-off. */
 	b->cut_short = rc > 0 || us < b->interval_us;
-	if (efd >= 0 && (ei < 0 || pfd[ei].revents != 0))
+	/* Batches only when due: a wake-up by the vector does not count. */
+	if (efd >= 0 && (ei >= 0 ? pfd[ei].revents != 0
+				 : now_us() >= b->ev_due_us))
 		handle_notices(port, q);
 	if (vi >= 0 && pfd[vi].revents == 0)
 		return 0;
@@ -212,6 +216,7 @@ static void handle_notices(struct ivsh_port *port, uint16_t q)
 		b->last_notice_us = now;
 		b->ev_interval_us = b->ev_interval_us * 2 > BACKOFF_MAX_US ?
 				    BACKOFF_MAX_US : b->ev_interval_us * 2;
+		b->ev_due_us = now + b->ev_interval_us;
 		return;
 	}
 	if (b->ev_in_episode &&
@@ -229,5 +234,6 @@ static void handle_notices(struct ivsh_port *port, uint16_t q)
 		log_notices(port, q, ivsh_dev_last_notice_peer(port->dev));
 	}
 	b->ev_interval_us = BACKOFF_MIN_US;
+	b->ev_due_us = now + b->ev_interval_us;
 	b->ev_streak = 0;
 }

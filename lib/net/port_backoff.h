@@ -39,6 +39,7 @@ struct port_backoff {
 	/* The same for wake-ups by server notices (ivsh_dev_event_fd()). */
 	uint32_t ev_streak;
 	uint32_t ev_interval_us; /* 0: listening to the server socket */
+	uint64_t ev_due_us;      /* next batch of notices (while batching) */
 	bool ev_in_episode;
 	uint64_t last_notice_us;
 };
