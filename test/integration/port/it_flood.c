@@ -7,6 +7,9 @@
  *   churn SOCK SECONDS [PER_SECOND]: connects and disconnects in a loop
  *     (at most PER_SECOND times a second if given), so that every peer
  *     gets a connect and a disconnect notice each time.
+ * It runs at the lowest priority, so that on a loaded machine the victim
+ * still gets all the CPU the flood makes it ask for: what is measured is
+ * the victim's appetite, not the scheduler's fairness.
  * It stops after SECONDS or at SIGTERM/SIGINT, with one line:
  * "flood: MODE COUNT in MS ms (RATE/s)".
  * Exit 0, or 1 with a message.
@@ -166,6 +169,8 @@ int main(int argc, char **argv)
 
 	struct sigaction sa = { .sa_handler = on_stop };
 
+	if (nice(19) == -1)
+		perror("flood: nice");
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
