@@ -286,8 +286,8 @@ int ivsh_port_rx_intr_fd(struct ivsh_port *port, uint16_t q);
  * an interval without a doorbell, ends the back-off. Each episode is
  * counted (rx_intr_backoffs) and logged once (ivsh_port_set_log()).
  * On server: devices it also handles connect/disconnect notices
- * (ivsh_dev_process_events()) as they arrive, in batches once per
- * interval while they flood (intr_server_notices,
+ * (ivsh_dev_process_events()) as they arrive, in batches (at most
+ * every 4 ms) while they flood (intr_server_notices,
  * intr_server_notice_backoffs).
  * @param timeout_ms -1: no limit; 0: only check
  * @return 1 frames are waiting; 0 timeout; -EINTR; -ENOTSUP; -EINVAL bad

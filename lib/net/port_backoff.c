@@ -193,7 +193,7 @@ static void log_notices(const struct ivsh_port *port, uint16_t q, int last)
 		 " notice wake-ups in a row%s; handling notices in batches"
 		 " every %u us while they keep coming",
 		 port->self, q, port->peer, BACKOFF_THRESHOLD, who,
-		 BACKOFF_MAX_US);
+		 BACKOFF_NOTICE_MAX_US);
 	port_log(line);
 }
 
@@ -214,8 +214,10 @@ static void handle_notices(struct ivsh_port *port, uint16_t q)
 	now = now_us();
 	if (b->ev_interval_us != 0) {
 		b->last_notice_us = now;
-		b->ev_interval_us = b->ev_interval_us * 2 > BACKOFF_MAX_US ?
-				    BACKOFF_MAX_US : b->ev_interval_us * 2;
+		b->ev_interval_us = b->ev_interval_us * 2 >
+						    BACKOFF_NOTICE_MAX_US ?
+				    BACKOFF_NOTICE_MAX_US :
+				    b->ev_interval_us * 2;
 		b->ev_due_us = now + b->ev_interval_us;
 		return;
 	}

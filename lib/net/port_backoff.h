@@ -7,7 +7,8 @@
  * to its vector for a growing interval (bounded by BACKOFF_MAX_US) and
  * looks at its ring once per interval instead; the first frame ends it.
  * Server notices (connect/disconnect) that wake the wait are handled at
- * once, and in batches once per interval while they flood.
+ * once, and in batches once per interval (up to BACKOFF_NOTICE_MAX_US)
+ * while they flood.
  */
 #ifndef IVSH_PORT_BACKOFF_H
 #define IVSH_PORT_BACKOFF_H
@@ -23,6 +24,9 @@
 /* First interval, doubled while doorbells keep coming without frames. */
 #define BACKOFF_MIN_US 50u
 #define BACKOFF_MAX_US 1000u
+/* Notices only tell whom we can ring: a later batch delays nothing that
+ * carries frames, and the server queues far more than 4 ms of them. */
+#define BACKOFF_NOTICE_MAX_US 4000u
 /* A past episode is forgotten after this long without a spurious one. */
 #define BACKOFF_FORGET_MS 100u
 

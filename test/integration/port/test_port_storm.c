@@ -13,6 +13,7 @@
  *
  * Usage: test_port_storm IVSH_SERVER IT_FLOOD doorbell|churn
  */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -38,13 +39,13 @@
  * notice or the server drops it, at about 2 us of kernel time each: its
  * cost follows the rate the server forwards, so the test fixes it.
  */
-#define CHURN_PER_S 5000u
+#define CHURN_PER_S 10000u
 
 /* What the victim publishes to the test. */
 struct victim_view {
 	_Atomic int ready, stop, connected;
 	_Atomic uint64_t wakeups, spurious, backoffs, notices, nbackoffs;
-	_Atomic uint64_t echoed, bad;
+	_Atomic uint64_t echoed;
 };
 
 static const char *sock;
@@ -102,12 +103,9 @@ static int victim(void *arg)
 		ivsh_port_rx_wait(p, 0, 50);
 		for (int i = 0; i < 32; i++)
 			pk[i] = (struct ivsh_pkt){ b[i], IVSH_PORT_MAX_FRAME };
+		/* Echoed as received: the prober checks every byte. */
 		uint16_t got = ivsh_port_rx_burst(p, 0, pk, 32), sent = 0;
-		struct tf_hdr h;
 
-		for (uint16_t i = 0; i < got; i++)
-			if (tf_check(pk[i].data, pk[i].len, &h) != 0)
-				atomic_fetch_add(&vv->bad, 1);
 		while (sent < got && !atomic_load(&vv->stop))
 			sent += ivsh_port_tx_burst(p, 0, pk + sent,
 						   (uint16_t)(got - sent));
@@ -250,8 +248,16 @@ int main(int argc, char **argv)
 	sock = it_path("sock");
 	/* Churn: the server must not drop a victim that falls behind (its
 	 * own flow control, doc/ivsh-server.md): that would hide the cost. */
+	/* The server logs every connect: keep its stderr out of the log. */
+	int saved = dup(STDERR_FILENO), devnull = open("/dev/null", O_WRONLY);
+
+	IT_CHECK(saved >= 0 && devnull >= 0, "cannot redirect stderr");
+	dup2(devnull, STDERR_FILENO);
 	it_start_server_opts(argv[1], sock, "4M", 1,
 			     churn ? "--max-queued=16777216" : NULL);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(devnull);
 	pid_t vpid = it_fork(victim, NULL);
 
 	for (uint64_t end = it_now_ms() + 10000; !atomic_load(&vv->ready);)
@@ -296,7 +302,7 @@ int main(int argc, char **argv)
 
 		if (nb < MAX_SAMPLES)
 			lat[nb++] = us;
-		it_sleep_ms(1);
+		it_sleep_ms(churn ? 3 : 1);
 	}
 	uint64_t t1 = proc_ticks(vpid), m1 = it_now_ms();
 	double cpu = (double)(t1 - t0) / (double)sysconf(_SC_CLK_TCK) /
@@ -332,14 +338,23 @@ int main(int argc, char **argv)
 
 	printf("after: p50 %" PRIu64 " us over %zu pings from %u ms after the stop\n",
 	       after, nb, SETTLE_MS);
-	it_sleep_ms(200); /* the last notices */
+	/* Churn: two notices per cycle, nearly all handled in rx_wait (a
+	 * few by the victim's link updates, not counted there); a victim
+	 * that fell behind catches up. */
+	uint64_t want = churn ? 2 * flooded * 9 / 10 : 0, caught_ms = 0;
+
+	for (uint64_t t = it_now_ms(); atomic_load(&vv->notices) - n0 < want &&
+	     it_now_ms() < t + 10000; it_sleep_ms(10))
+		caught_ms = it_now_ms() - t + 10;
+	if (churn)
+		printf("churn: %" PRIu64 " notices handled, %" PRIu64
+		       " ms after the stop\n", atomic_load(&vv->notices) - n0,
+		       caught_ms);
 	atomic_store(&vv->stop, 1);
 	st = it_wait(vpid, 10000);
 	IT_CHECK(it_ok(st), "victim: %s", it_status_str(st));
 	IT_CHECK(pr.back == pr.sent, "%" PRIu64 " frames sent, %" PRIu64
 		 " came back", pr.sent, pr.back);
-	IT_CHECK(atomic_load(&vv->bad) == 0, "victim saw %" PRIu64
-		 " corrupted frames", atomic_load(&vv->bad));
 	IT_CHECK(cpu < CPU_LIMIT, "victim used %.1f%% of a core during the flood"
 		 " (limit %.0f%%)", cpu * 100, CPU_LIMIT * 100);
 	if (churn) {
@@ -347,10 +362,8 @@ int main(int argc, char **argv)
 
 		IT_CHECK(atomic_load(&vv->connected),
 			 "victim lost its server connection");
-		/* Two notices per cycle, nearly all handled in rx_wait (a
-		 * few by the victim's link updates, not counted there). */
-		IT_CHECK(notices >= 2 * flooded * 9 / 10, "victim handled %"
-			 PRIu64 " notices while waiting, for %" PRIu64 " cycles",
+		IT_CHECK(notices >= want, "victim handled %" PRIu64
+			 " notices while waiting, for %" PRIu64 " cycles",
 			 notices, flooded);
 	} else {
 		IT_CHECK(flooded >= 100000, "only %" PRIu64 " doorbells: no storm",
