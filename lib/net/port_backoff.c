@@ -44,6 +44,11 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+static uint32_t doubled(uint32_t us, uint32_t max)
+{
+	return us * 2 > max ? max : us * 2;
+}
+
 int port_backoff_wait(struct ivsh_port *port, uint16_t q, unsigned int vec,
 		      int slice_ms)
 {
@@ -128,8 +133,7 @@ static void spurious(struct ivsh_port *port, uint16_t q)
 	ctr_add(&rq->c.spurious, 1);
 	if (b->interval_us != 0) {
 		/* Still ringing without frames: look less often. */
-		b->interval_us = b->interval_us * 2 > BACKOFF_MAX_US ?
-				 BACKOFF_MAX_US : b->interval_us * 2;
+		b->interval_us = doubled(b->interval_us, BACKOFF_MAX_US);
 		b->resume_us = b->interval_us;
 		b->last_spurious_us = now;
 		return;
@@ -214,10 +218,8 @@ static void handle_notices(struct ivsh_port *port, uint16_t q)
 	now = now_us();
 	if (b->ev_interval_us != 0) {
 		b->last_notice_us = now;
-		b->ev_interval_us = b->ev_interval_us * 2 >
-						    BACKOFF_NOTICE_MAX_US ?
-				    BACKOFF_NOTICE_MAX_US :
-				    b->ev_interval_us * 2;
+		b->ev_interval_us = doubled(b->ev_interval_us,
+					    BACKOFF_NOTICE_MAX_US);
 		b->ev_due_us = now + b->ev_interval_us;
 		return;
 	}
