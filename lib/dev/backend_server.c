@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ struct server_priv {
 	int own_fds[IVSH_DEV_MAX_VECTORS];
 	struct ivsh_proto_client *parser; /* large: heap */
 	struct server_peers peers;
+	_Atomic int last_notice_peer; /* -ENOENT until a notice names one */
 	struct ivsh_regmodel regs;
 	/* Guards regs and peers: doorbells and irq calls may run in
 	 * different threads. */
@@ -215,11 +217,15 @@ static int handle_event(struct ivsh_dev *dev, const struct ivsh_proto_event *ev)
 	case IVSH_PROTO_EV_SHM:
 		return map_shm(dev, ev->fd);
 	case IVSH_PROTO_EV_PEER_VECTOR:
+		atomic_store_explicit(&p->last_notice_peer, ev->peer,
+				      memory_order_relaxed);
 		return server_peers_add_vector(&p->peers, ev->peer, ev->vector,
 					       ev->fd);
 	case IVSH_PROTO_EV_OWN_VECTOR:
 		return keep_own_vector(dev, ev->vector, ev->fd);
 	case IVSH_PROTO_EV_PEER_GONE:
+		atomic_store_explicit(&p->last_notice_peer, ev->peer,
+				      memory_order_relaxed);
 		(void)server_peers_remove(&p->peers, ev->peer);
 		return 0;
 	}
@@ -395,6 +401,7 @@ static int server_open(struct ivsh_dev *dev, const char *arg,
 	}
 	p->sock = -1;
 	p->epfd = -1;
+	p->last_notice_peer = -ENOENT;
 	for (unsigned int v = 0; v < IVSH_DEV_MAX_VECTORS; v++)
 		p->own_fds[v] = -1;
 	p->cfg_vectors = opts->vectors ? opts->vectors : 1;
@@ -568,6 +575,12 @@ static int server_process_events(struct ivsh_dev *dev)
 	return rc;
 }
 
+static int server_last_notice_peer(const struct ivsh_dev *dev)
+{
+	return atomic_load_explicit(&priv_of(dev)->last_notice_peer,
+				    memory_order_relaxed);
+}
+
 static int server_peer_vectors(const struct ivsh_dev *dev, uint16_t peer)
 {
 	struct server_priv *p = priv_of(dev);
@@ -594,5 +607,6 @@ const struct ivsh_backend_ops ivsh_backend_server = {
 	.irq_ack = server_irq_ack,
 	.event_fd = server_event_fd,
 	.process_events = server_process_events,
+	.last_notice_peer = server_last_notice_peer,
 	.peer_vectors = server_peer_vectors,
 };

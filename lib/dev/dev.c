@@ -284,6 +284,13 @@ int ivsh_dev_process_events(struct ivsh_dev *dev)
 	return dev->ops->process_events(dev);
 }
 
+int ivsh_dev_last_notice_peer(const struct ivsh_dev *dev)
+{
+	if (dev->ops->last_notice_peer == NULL)
+		return -ENOTSUP;
+	return dev->ops->last_notice_peer(dev);
+}
+
 int ivsh_dev_peer_vectors(const struct ivsh_dev *dev, uint16_t peer)
 {
 	if (dev->ops->peer_vectors == NULL)

@@ -39,6 +39,7 @@ struct ivsh_backend_ops {
 	/* Peer knowledge (host backends); NULL means -ENOTSUP. */
 	int (*event_fd)(struct ivsh_dev *dev);
 	int (*process_events)(struct ivsh_dev *dev);
+	int (*last_notice_peer)(const struct ivsh_dev *dev);
 	int (*peer_vectors)(const struct ivsh_dev *dev, uint16_t peer);
 };
 

@@ -242,6 +242,14 @@ int ivsh_dev_event_fd(struct ivsh_dev *dev);
 int ivsh_dev_process_events(struct ivsh_dev *dev);
 
 /**
+ * The peer named by the last connect or disconnect notice handled, for
+ * naming a peer that floods the server with connections.
+ * @return the peer ID; -ENOENT none yet; -ENOTSUP as for
+ *         ivsh_dev_event_fd().
+ */
+int ivsh_dev_last_notice_peer(const struct ivsh_dev *dev);
+
+/**
  * Whether @p peer is connected, as far as this device can know.
  * @return 1 connected; 0 not connected; -ENOTSUP the backend cannot tell
  *         (guest devices cannot: the spec gives them no way).

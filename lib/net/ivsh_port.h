@@ -276,6 +276,19 @@ int ivsh_port_rx_intr_fd(struct ivsh_port *port, uint16_t q);
  * Full sleep protocol: enable, re-check, wait on the fd, acknowledge,
  * disable. Also wakes up at least every 100 ms to keep the heartbeat.
  * Uses the rx side of queue @p q (same thread rules as rx_burst).
+ *
+ * A wake-up that finds no frame is spurious (counted per queue and in
+ * the xstat rx_intr_spurious_wakeups). After 64 in a row, each within
+ * 1 ms of the last, the queue backs off: it stops listening to its
+ * vector and checks its ring every interval instead, from 50 us doubling
+ * up to 1 ms while doorbells keep coming without frames. Frames are
+ * never lost, only delayed by at most the interval; the first frame, or
+ * an interval without a doorbell, ends the back-off. Each episode is
+ * counted (rx_intr_backoffs) and logged once (ivsh_port_set_log()).
+ * On server: devices it also handles connect/disconnect notices
+ * (ivsh_dev_process_events()) as they arrive, in batches (at most
+ * every 4 ms) while they flood (intr_server_notices,
+ * intr_server_notice_backoffs).
  * @param timeout_ms -1: no limit; 0: only check
  * @return 1 frames are waiting; 0 timeout; -EINTR; -ENOTSUP; -EINVAL bad
  *         queue.
@@ -287,6 +300,7 @@ struct ivsh_port_queue_stats {
 	uint64_t rx_packets, rx_bytes, rx_errors;   /* errors: all invalid */
 	uint64_t tx_packets, tx_bytes, tx_errors;   /* errors: oversize */
 	uint64_t tx_ring_full;                      /* tx attempts refused */
+	uint64_t rx_intr_spurious;  /* wake-ups of rx_wait finding no frame */
 };
 
 /** Counters of queue @p q. @return 0; -EINVAL bad queue. */
@@ -305,6 +319,16 @@ int ivsh_port_xstats(const struct ivsh_port *port, const char **names,
 
 /** Zero every counter of the port. */
 void ivsh_port_stats_reset(struct ivsh_port *port);
+
+/** Receives the library's rare one-line notices (no trailing newline). */
+typedef void (*ivsh_port_log_fn)(const char *line, void *opaque);
+
+/**
+ * Route the library's notices (one line per back-off episode of
+ * ivsh_port_rx_wait()) to @p fn; NULL restores the default, stderr.
+ * Process-wide; safe from any thread.
+ */
+void ivsh_port_set_log(ivsh_port_log_fn fn, void *opaque);
 
 #ifdef __cplusplus
 }

@@ -86,10 +86,15 @@ int ivsh_port_rx_wait(struct ivsh_port *port, uint16_t q, int timeout_ms)
 		return rc;
 	unsigned int vec = q % port->own_vectors;
 	uint64_t start = now_ms();
+	bool waited = false, woke = false;
 
 	/* Bounded: every pass sleeps up to a slice or returns. */
 	for (;;) {
 		rc = ivsh_port_rx_intr_enable(port, q);
+		if (waited)
+			port_backoff_after_wait(port, q, woke, rc == 1);
+		else if (rc == 1)
+			port_backoff_work(port, q);
 		if (rc != 0)
 			break;
 		int slice = PORT_WAIT_SLICE_MS;
@@ -102,11 +107,13 @@ int ivsh_port_rx_wait(struct ivsh_port *port, uint16_t q, int timeout_ms)
 			if ((uint64_t)slice > (uint64_t)timeout_ms - spent)
 				slice = (int)((uint64_t)timeout_ms - spent);
 		}
-		rc = ivsh_dev_irq_wait(port->dev, vec, slice);
+		rc = port_backoff_wait(port, q, vec, slice);
 		port_heartbeat(port);
 		if (rc < 0)
 			break;
-		if (rc > 0)
+		waited = true;
+		woke = rc > 0;
+		if (woke)
 			ctr_add(&port->rxq[q].c.wakeups, 1);
 	}
 	ivsh_port_rx_intr_disable(port, q);

@@ -11,6 +11,7 @@ enum {
 	X_RX_BAD_LEN, X_RX_CHAIN_LONG, X_RX_CHAIN_UNTERM, X_RX_EMPTY,
 	X_RX_BAD_INDEX, X_RX_BAD_GEN, X_RX_NOBUF,
 	X_RX_RESETS, X_RX_RESET_DROPPED, X_RX_WAKEUPS,
+	X_RX_SPURIOUS, X_RX_BACKOFFS, X_NOTICES, X_NOTICE_BACKOFFS,
 	X_TX_PACKETS, X_TX_BYTES, X_TX_ERRORS, X_TX_RING_FULL,
 	X_TX_BAD_INDEX, X_TX_DOORBELLS, X_TX_DOORBELL_ERRORS,
 	X_PEER_RESTARTS, X_LINK_CHANGES, X_LAYOUT_LOST,
@@ -31,6 +32,10 @@ static const char *const xstat_names[X_COUNT] = {
 	[X_RX_RESETS] = "rx_channel_resets",
 	[X_RX_RESET_DROPPED] = "rx_channel_reset_dropped_slots",
 	[X_RX_WAKEUPS] = "rx_intr_wakeups",
+	[X_RX_SPURIOUS] = "rx_intr_spurious_wakeups",
+	[X_RX_BACKOFFS] = "rx_intr_backoffs",
+	[X_NOTICES] = "intr_server_notices",
+	[X_NOTICE_BACKOFFS] = "intr_server_notice_backoffs",
 	[X_TX_PACKETS] = "tx_packets",
 	[X_TX_BYTES] = "tx_bytes",
 	[X_TX_ERRORS] = "tx_dropped_bad_length",
@@ -70,6 +75,7 @@ static void queue_raw(const struct ivsh_port *port, uint16_t q,
 	st->tx_bytes = ctr_get(&tq->c.bytes);
 	st->tx_errors = ctr_get(&tq->c.errors);
 	st->tx_ring_full = ctr_get(&tq->c.ring_full);
+	st->rx_intr_spurious = ctr_get(&rq->c.spurious);
 }
 
 int ivsh_port_queue_stats(const struct ivsh_port *port, uint16_t q,
@@ -88,6 +94,7 @@ int ivsh_port_queue_stats(const struct ivsh_port *port, uint16_t q,
 	st->tx_bytes = raw.tx_bytes - b->tx_bytes;
 	st->tx_errors = raw.tx_errors - b->tx_errors;
 	st->tx_ring_full = raw.tx_ring_full - b->tx_ring_full;
+	st->rx_intr_spurious = raw.rx_intr_spurious - b->rx_intr_spurious;
 	return 0;
 }
 
@@ -113,6 +120,10 @@ static void xstats_raw(const struct ivsh_port *port, uint64_t *v)
 		v[X_RX_RESETS] += ctr_get(&rq->c.resets);
 		v[X_RX_RESET_DROPPED] += ctr_get(&rq->c.reset_dropped);
 		v[X_RX_WAKEUPS] += ctr_get(&rq->c.wakeups);
+		v[X_RX_SPURIOUS] += ctr_get(&rq->c.spurious);
+		v[X_RX_BACKOFFS] += ctr_get(&rq->c.backoffs);
+		v[X_NOTICES] += ctr_get(&rq->c.notices);
+		v[X_NOTICE_BACKOFFS] += ctr_get(&rq->c.notice_backoffs);
 		v[X_TX_PACKETS] += ctr_get(&tq->c.packets);
 		v[X_TX_BYTES] += ctr_get(&tq->c.bytes);
 		v[X_TX_ERRORS] += ctr_get(&tq->c.errors);

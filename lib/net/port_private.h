@@ -10,6 +10,7 @@
 #include "ivsh_port.h"
 #include "ivsh_ring.h"
 #include "layout_v1.h"
+#include "port_backoff.h"
 
 /* Link liveness window: the peer's heartbeat must move within it. */
 #define PORT_LIVENESS_MS 1000u
@@ -55,7 +56,8 @@ struct tx_counters {
 
 struct rx_counters {
 	ctr_t packets, bytes, bad_len, chain_long, chain_unterm, empty,
-		nobuf, bad_index, resets, reset_dropped, bad_gen, wakeups;
+		nobuf, bad_index, resets, reset_dropped, bad_gen, wakeups,
+		spurious, backoffs, notices, notice_backoffs;
 };
 
 /* Transmit side of a queue: channel (self -> peer, q), producer. */
@@ -96,6 +98,7 @@ struct port_rxq {
 	uint32_t cons_pub;
 	_Atomic uint8_t *held;
 	uint16_t q;
+	struct port_backoff bo;  /* interrupt mode: spurious wake-ups */
 	alignas(64) struct rx_counters c;
 };
 

@@ -159,12 +159,24 @@ static bool socket_ready(const char *path)
 pid_t it_start_server(const char *server_bin, const char *sock,
 		      const char *size, int vectors)
 {
-	char vec[16];
+	return it_start_server_opts(server_bin, sock, size, vectors, NULL);
+}
+
+pid_t it_start_server_opts(const char *server_bin, const char *sock,
+			   const char *size, int vectors, const char *opt)
+{
+	char vec[16], optbuf[256];
 	uint64_t end = it_now_ms() + 10000;
 
 	snprintf(vec, sizeof(vec), "%d", vectors);
+	snprintf(optbuf, sizeof(optbuf), "%s", opt ? opt : "");
+	char *val = strchr(optbuf, '=');
+
+	if (val != NULL)
+		*val++ = '\0';
 	char *const argv[] = { (char *)server_bin, "-F", "-S", (char *)sock,
-			       "-l", (char *)size, "-n", vec, NULL };
+			       "-l", (char *)size, "-n", vec,
+			       opt ? optbuf : NULL, val, NULL };
 	pid_t pid = it_spawn(argv, NULL, NULL);
 
 	while (!socket_ready(sock)) {

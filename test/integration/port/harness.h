@@ -43,6 +43,10 @@ void it_track(const char *path);
 pid_t it_start_server(const char *server_bin, const char *sock,
 		      const char *size, int vectors);
 
+/** The same with one more option, "--name" or "--name=value" (NULL: none). */
+pid_t it_start_server_opts(const char *server_bin, const char *sock,
+			   const char *size, int vectors, const char *opt);
+
 /** Fork a child that runs @p fn(@p arg) and exits with its return value. */
 pid_t it_fork(int (*fn)(void *arg), void *arg);
 
