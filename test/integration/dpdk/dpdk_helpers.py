@@ -215,11 +215,11 @@ def wait_for(pred, timeout, what):
 class Server:
     """ivsh-server in the foreground on a private socket."""
 
-    def __init__(self, binary, wd, size="16M", vectors=2):
+    def __init__(self, binary, wd, size="16M", vectors=2, extra=()):
         self.sock = wd.file("ivshmem.sock")
         self.log = wd.file("server.log")
         self.proc = spawn([binary, "-F", "-S", self.sock, "-l", size,
-                           "-n", str(vectors)], self.log)
+                           "-n", str(vectors)] + list(extra), self.log)
         wait_for(lambda: os.path.exists(self.sock) or
                  self.proc.poll() is not None, 10, "ivsh-server's socket")
         if self.proc.poll() is not None:
