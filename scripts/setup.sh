@@ -16,7 +16,7 @@ packages=(
 	dpdk dpdk-dev libdpdk-dev dpkg-dev
 	qemu-system-x86 busybox-static cpio kmod
 	iproute2 procps
-	openvswitch-switch-dpdk iperf3
+	openvswitch-switch-dpdk iperf3 iputils-ping
 )
 if [ "$(id -u)" -ne 0 ]; then
 	echo "setup.sh: run as root (apt-get needs it): sudo $0" >&2
