@@ -25,8 +25,8 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 ovs_was_installed=false
-dpkg-query -W -f='${Status}' openvswitch-switch 2>/dev/null |
-	grep -q 'install ok installed' && ovs_was_installed=true
+[ "$(dpkg-query -W -f='${Status}' openvswitch-switch 2>/dev/null || true)" = \
+	"install ok installed" ] && ovs_was_installed=true
 apt-get install -y --no-install-recommends "${packages[@]}"
 
 # The ecosystem tests run ovsdb-server and ovs-vswitchd-dpdk themselves,
@@ -34,10 +34,14 @@ apt-get install -y --no-install-recommends "${packages[@]}"
 # datapath, /var/run/openvswitch) is not needed: when this script
 # installed it, stop it and keep it from starting at boot. An Open
 # vSwitch that was here before is left alone.
-if ! $ovs_was_installed && command -v systemctl >/dev/null &&
-	[ -d /run/systemd/system ]; then
-	systemctl disable --now openvswitch-switch.service \
-		ovs-vswitchd.service ovsdb-server.service >/dev/null 2>&1 || true
+if ! $ovs_was_installed; then
+	if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+		systemctl disable --now openvswitch-switch.service \
+			ovs-vswitchd.service ovsdb-server.service >/dev/null 2>&1 || true
+	elif [ -x /etc/init.d/openvswitch-switch ]; then
+		invoke-rc.d openvswitch-switch stop >/dev/null 2>&1 || true
+		update-rc.d openvswitch-switch disable >/dev/null 2>&1 || true
+	fi
 	echo "setup.sh: stopped and disabled the openvswitch-switch service (the tests run their own)"
 fi
 
