@@ -4,28 +4,36 @@
 net_ivshmem, net_memif, or vhost-user.
 
     compare-ovs.py --plugin PLUGIN --server IVSH_SERVER [--seconds S]
-                   [--rounds R]
+                   [--rounds R] [--kinds ivshmem,memif,vhost]
 
 For each type, OVS (Debian's ovs-vswitchd-dpdk, one PMD thread on CPU 1)
 gets a netdev bridge with two ports of that type and one flow, port 1 ->
-port 2. Debian's dpdk-testpmd sends txonly into port 1 and another
-receives rxonly from port 2 (both forwarding lcores on CPU 0; their main
-lcores on CPU 1 only wait):
-  ivshmem: OVS ports are net_ivshmem vdevs of an ivsh-server, the
-           testpmds too;
-  memif:   OVS ports are net_memif clients (copy mode), the testpmds
-           net_memif servers with two queues each way (OVS sends from
-           its PMD thread on tx queue 1);
+port 2. One dpdk-testpmd (forwarding lcore on CPU 0) has the two other
+ends, port 0 facing OVS's port 1 and port 1 facing OVS's port 2: it
+starts with `start tx_first 32` (32 bursts sent on each port) and then
+forwards in io mode, port 1 -> port 0, so the same frames go round
+testpmd -> OVS -> testpmd. Two busy threads on two CPUs: nothing else
+polls, and the rate is what OVS switches (or what testpmd forwards,
+whichever is slower; OVS's lookup and the copies on both sides make OVS
+the slower here).
+  ivshmem: OVS ports and testpmd ports are net_ivshmem vdevs of an
+           ivsh-server;
+  memif:   OVS ports are net_memif clients (copy mode), testpmd's ports
+           net_memif servers with two queues each way, and OVS polls two
+           Rx queues (OVS gives a port one tx queue per PMD thread plus
+           one and sends from queue 1; a memif server accepts no more
+           queues than it has; testpmd forwards queue 1 to queue 1);
   vhost:   OVS ports are dpdkvhostuser (OVS creates the sockets), the
-           testpmds net_virtio_user, as a VM's virtio-net would be.
-The figure is what the receiver gets from OVS (its RX-packets over S
-seconds, after one second of warm-up: OVS's vhost ports report no
-counters of their own here), in Mpps, at 64 and 1500 bytes.
-Types alternate within each round; the best round of each is compared.
-Exit 77 when OVS-DPDK, dpdk-testpmd or the plugin is missing."""
+           testpmd ports net_virtio_user, as a VM's virtio-net would be.
+The figure is testpmd's receive rate on its port 1 (frames out of OVS)
+over S seconds after one second of warm-up, in Mpps, at 64 and 1500
+bytes. Types alternate within each round; the best round of each is
+compared. Exit 77 when OVS-DPDK, dpdk-testpmd or the plugin is
+missing."""
 
 import argparse
 import os
+import re
 import sys
 import time
 
@@ -39,33 +47,28 @@ KINDS = ("ivshmem", "memif", "vhost")
 
 
 def ports_for(kind, wd, srv, ovs):
-    """(OVS port list, tx vdev, rx vdev, extra testpmd options, whether
-    the testpmds start first, sockets to wait for before the other side
+    """(OVS port list, testpmd's two vdevs, extra testpmd options, whether
+    testpmd starts first, sockets to wait for before the other side
     starts: a memif or virtio_user client fails at once when its socket
     is not there yet)."""
     if kind == "ivshmem":
-        # OVS's ports take IDs 0 and 1; then the receiver 2, the sender 3.
-        return ([("dpdk", "net_ivshmem1,server=%s,peer=3" % srv.sock),
-                 ("dpdk", "net_ivshmem2,server=%s,peer=2" % srv.sock)],
-                "net_ivshmem0,server=%s,peer=0" % srv.sock,
-                "net_ivshmem0,server=%s,peer=1" % srv.sock, [], False, [])
+        # OVS's ports take IDs 0 and 1, testpmd's 2 and 3.
+        return ([("dpdk", "net_ivshmem1,server=%s,peer=2" % srv.sock),
+                 ("dpdk", "net_ivshmem2,server=%s,peer=3" % srv.sock)],
+                ["net_ivshmem0,server=%s,peer=0" % srv.sock,
+                 "net_ivshmem1,server=%s,peer=1" % srv.sock], [], False, [])
     if kind == "memif":
-        # OVS gives a port one tx queue per PMD thread plus one and sends
-        # from the PMD thread on queue 1; a memif server accepts only as
-        # many queues as it has itself. So the testpmds are the servers,
-        # with two queues each way (rxonly then polls both).
         socks = [wd.file("memif%d.sock" % i) for i in (1, 2)]
         opts = ",socket-abstract=no,zero-copy=no"
         return ([("dpdk", "net_memif%d,role=client,socket=%s%s" % (i, s, opts))
                  for i, s in zip((1, 2), socks)],
-                "net_memif0,role=server,socket=%s%s" % (socks[0], opts),
-                "net_memif0,role=server,socket=%s%s" % (socks[1], opts),
+                ["net_memif%d,role=server,socket=%s%s" % (i, s, opts)
+                 for i, s in zip((0, 1), socks)],
                 ["--rxq=2", "--txq=2"], True, socks)
-    # vhost-user: OVS creates the sockets, virtio_user connects.
     socks = [os.path.join(ovs.dir, "vhu%d" % i) for i in (1, 2)]
     return ([("dpdkvhostuser", "vhu1"), ("dpdkvhostuser", "vhu2")],
-            "net_virtio_user0,path=%s,queues=1" % socks[0],
-            "net_virtio_user0,path=%s,queues=1" % socks[1], [], False, socks)
+            ["net_virtio_user%d,path=%s,queues=1" % (i, s)
+             for i, s in zip((0, 1), socks)], [], False, socks)
 
 
 def add_ports(ovs, plist):
@@ -73,6 +76,9 @@ def add_ports(ovs, plist):
     for num, (typ, arg) in enumerate(plist, start=1):
         name = arg if typ == "dpdkvhostuser" else "p%d" % num
         opts = [] if typ == "dpdkvhostuser" else ["options:dpdk-devargs=" + arg]
+        if "net_memif" in arg:
+            # Poll both queues testpmd may send on (see ports_for).
+            opts.append("options:n_rxq=2")
         ovs.vsctl("--timeout=30", "add-port", "br0", name, "--", "set",
                   "Interface", name, "type=" + typ,
                   "ofport_request=%d" % num, *opts)
@@ -82,14 +88,14 @@ def add_ports(ovs, plist):
     return names
 
 
-def start_testpmds(kind, args, wd, n, txv, rxv, extra):
-    rx = dh.TestPmd(args.plugin, rxv, wd, "%s-rx-%d" % (kind, n),
-                    lcores="0,1", main_lcore=1, extra=extra)
-    rx.wait_prompt(30)
-    tx = dh.TestPmd(args.plugin, txv, wd, "%s-tx-%d" % (kind, n),
-                    lcores="0,1", main_lcore=1, extra=extra)
-    tx.wait_prompt(30)
-    return rx, tx
+def start_testpmd(kind, args, wd, n, vdevs, extra):
+    # --port-topology=paired: port 1's frames go out of port 0.
+    pmd = dh.TestPmd(args.plugin, vdevs[0], wd, "%s-%d" % (kind, n),
+                     lcores="0,1", main_lcore=1,
+                     extra=list(extra) + ["--port-topology=paired"],
+                     eal_extra=["--vdev", vdevs[1]])
+    pmd.wait_prompt(30)
+    return pmd
 
 
 def wait_socks(socks):
@@ -97,46 +103,49 @@ def wait_socks(socks):
         dh.wait_for(lambda s=s: os.path.exists(s), 20, "socket " + s)
 
 
-def rx_packets(pmd):
-    """The receiving testpmd's RX-packets, read now."""
-    seen = pmd.output().count("NIC statistics for port 0")
-    pmd.send("show port stats 0")
-    pmd.wait_output(r"NIC statistics for port 0", 10, "port stats",
-                    count=seen + 1)
-    pmd.wait_output(r"Tx-pps", 10, "port stats", count=seen + 1)
-    return dh.port_stats(pmd.output())["RX-packets"]
+def rx_packets(pmd, port):
+    """testpmd's RX-packets of @port, read now."""
+    title = "NIC statistics for port %d" % port
+    out = pmd.output()
+    seen, shown = out.count(title), out.count("Tx-pps")
+    pmd.send("show port stats %d" % port)
+    pmd.wait_output(r"Tx-pps", 10, "port stats", count=shown + 1)
+    out = pmd.output()
+    sec = out[out.rfind(title):] if out.count(title) > seen else ""
+    m = re.search(r"RX-packets:\s*(\d+)", sec)
+    if not m:
+        dh.fail("no port stats for port %d" % port)
+    return int(m.group(1))
 
 
 def measure_kind(kind, args, wd, srv, ovs, n):
-    plist, txv, rxv, extra, pmds_first, socks = ports_for(kind, wd, srv, ovs)
-    if pmds_first:
-        rx, tx = start_testpmds(kind, args, wd, n, txv, rxv, extra)
+    plist, vdevs, extra, pmd_first, socks = ports_for(kind, wd, srv, ovs)
+    if pmd_first:
+        pmd = start_testpmd(kind, args, wd, n, vdevs, extra)
         wait_socks(socks)
         names = add_ports(ovs, plist)
     else:
         names = add_ports(ovs, plist)
         wait_socks(socks)
-        rx, tx = start_testpmds(kind, args, wd, n, txv, rxv, extra)
+        pmd = start_testpmd(kind, args, wd, n, vdevs, extra)
     for name in names:
         ovs.wait_link(name, 30)
-    rx.send("set fwd rxonly", "start")
     rates = {}
     for length in LENGTHS:
-        tx.send("set fwd txonly", "set txpkts %d" % length, "start")
+        pmd.send("set fwd io", "set txpkts %d" % length, "start tx_first 32")
         time.sleep(1)
-        c0, t0 = rx_packets(rx), time.monotonic()
+        c0, t0 = rx_packets(pmd, 1), time.monotonic()
         time.sleep(args.seconds)
-        c1, t1 = rx_packets(rx), time.monotonic()
-        tx.send("stop")
+        c1, t1 = rx_packets(pmd, 1), time.monotonic()
+        pmd.send("stop")
         if c1 == c0:
             dh.fail("no traffic through OVS between %s ports: %s" %
                     (kind, ovs.port_stats("br0")))
         rates[length] = (c1 - c0) / (t1 - t0) / 1e6
         print("%s %d bytes: %.3f Mpps" % (kind, length, rates[length]),
               file=sys.stderr, flush=True)
-        time.sleep(0.5)
-    tx.quit()
-    rx.quit()
+        time.sleep(1)  # let the frames still in flight drain
+    pmd.quit()
     for name in names:
         ovs.vsctl("--timeout=30", "del-port", "br0", name)
     return rates
@@ -179,7 +188,7 @@ def main():
     ovs.stop()
     srv.stop()
 
-    print("\nReceived through OVS (%s bridge, 2 ports, one PMD thread), %d s per "
+    print("\nSwitched by OVS (%s bridge, 2 ports, one PMD thread; testpmd looping the frames), %d s per "
           "point, %d rounds (load average %.2f)" %
           ("netdev", args.seconds, args.rounds, os.getloadavg()[0]))
     print("%-6s %-8s %s" % ("bytes", "ports", "Mpps per round"))
@@ -193,7 +202,8 @@ def main():
     for length in LENGTHS:
         b = {k: max(res[k, length]) if (k, length) in res else 0.0
              for k in KINDS}
-        ratio = lambda x: "%.2f" % (b["ivshmem"] / x) if x > 0 else "n/a"
+        ratio = lambda x: ("%.2f" % (b["ivshmem"] / x)
+                           if x > 0 and b["ivshmem"] > 0 else "n/a")
         print("%-6d %13.3f %13.3f %13.3f %14s %14s" % (
             length, b["ivshmem"], b["memif"], b["vhost"], ratio(b["memif"]),
             ratio(b["vhost"])))

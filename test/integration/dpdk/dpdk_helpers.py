@@ -241,7 +241,7 @@ class TestPmd:
     _instances = 0
 
     def __init__(self, plugin, vdev, wd, name, lcores="0,1", main_lcore=0,
-                 extra=()):
+                 extra=(), eal_extra=()):
         TestPmd._instances += 1
         self.name = name
         self.log = wd.file(name + ".log")
@@ -253,7 +253,7 @@ class TestPmd:
         argv = ["stdbuf", "-oL", "dpdk-testpmd", "-l", lcores, "--main-lcore",
                 str(main_lcore), "--no-huge", "-m", "512", "--no-pci",
                 "--file-prefix", prefix,
-                "-d", plugin, "--vdev", vdev, "--", "-i",
+                "-d", plugin, "--vdev", vdev] + list(eal_extra) + ["--", "-i",
                 "--total-num-mbufs=8192", "--disable-link-check"]
         argv += list(extra)
         self.proc = spawn(argv, self.log, stdin=subprocess.PIPE)
