@@ -47,7 +47,7 @@ def iperf(ns_srv, ns_cli, addr, port, wd, name):
     srv = dh.spawn(["ip", "netns", "exec", ns_srv, "iperf3", "-s",
                     "-B", addr, "-p", str(port)], wd.file(name + "-srv.log"))
     cli = None
-    for _ in range(50):  # until the server listens
+    for _ in range(150):  # until the server listens
         r = sh("ip", "netns", "exec", ns_cli, "iperf3", "-c", addr, "-p",
                str(port), "-t", str(IPERF_S), "-J", check=False,
                timeout=IPERF_S + 60)
