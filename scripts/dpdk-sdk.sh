@@ -4,7 +4,8 @@
 # dpdk-sdk.sh DEST
 #
 # Provide the DPDK driver SDK headers (ethdev_driver.h, bus_pci_driver.h,
-# bus_vdev_driver.h, ...) that Debian's libdpdk-dev does not ship, by
+# bus_vdev_driver.h, ...) that Debian's libdpdk-dev does not ship, and
+# the l2fwd example (examples/l2fwd, built by the ecosystem tests), by
 # unpacking Debian's dpdk source package of exactly the installed
 # libdpdk-dev version into DEST. Prints the path of the source tree on
 # stdout; all diagnostics go to stderr. Exits non-zero with a one-line
@@ -45,9 +46,11 @@ dest=$(cd "$dest" && pwd -P)
 tree=$dest/dpdk-$upstream
 stamp=$tree/.ivsh-sdk-version
 
-# Fast path: the right tree is already there.
+# Fast path: the right tree is already there (a tree unpacked before the
+# l2fwd example was kept is fetched again).
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$deb_version" ] &&
-   [ "$(cat "$tree/VERSION" 2>/dev/null)" = "$upstream" ]; then
+   [ "$(cat "$tree/VERSION" 2>/dev/null)" = "$upstream" ] &&
+   [ -f "$tree/examples/l2fwd/main.c" ]; then
 	echo "$tree"
 	exit 0
 fi
@@ -153,11 +156,15 @@ for h in lib/ethdev/ethdev_driver.h drivers/bus/pci/bus_pci_driver.h \
 	 drivers/bus/vdev/bus_vdev_driver.h; do
 	[ -f "$work/src/$h" ] || die "source tree lacks $h"
 done
-# Only headers are needed: drop the bulky parts we never read.
+# Only headers are needed, and the l2fwd example (the ecosystem tests
+# build it): drop the bulky parts we never read.
+mv "$work/src/examples/l2fwd" "$work/l2fwd"
 rm -rf "$work/src/app" "$work/src/examples" "$work/src/doc" \
 	"$work/src/dts" "$work/src/debian" "$work/src/drivers/net" \
 	"$work/src/drivers/crypto" "$work/src/drivers/event" \
 	"$work/src/drivers/baseband" "$work/src/drivers/raw"
+mkdir -p "$work/src/examples"
+mv "$work/l2fwd" "$work/src/examples/l2fwd"
 echo "$deb_version" >"$work/src/.ivsh-sdk-version"
 mv "$work/src" "$tree"
 rm -rf "$work"

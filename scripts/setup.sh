@@ -16,6 +16,7 @@ packages=(
 	dpdk dpdk-dev libdpdk-dev dpkg-dev
 	qemu-system-x86 busybox-static cpio kmod
 	iproute2 procps
+	openvswitch-switch-dpdk iperf3 iputils-ping
 )
 if [ "$(id -u)" -ne 0 ]; then
 	echo "setup.sh: run as root (apt-get needs it): sudo $0" >&2
@@ -23,7 +24,26 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
+ovs_was_installed=false
+[ "$(dpkg-query -W -f='${Status}' openvswitch-switch 2>/dev/null || true)" = \
+	"install ok installed" ] && ovs_was_installed=true
 apt-get install -y --no-install-recommends "${packages[@]}"
+
+# The ecosystem tests run ovsdb-server and ovs-vswitchd-dpdk themselves,
+# from a private folder. The system service the package starts (kernel
+# datapath, /var/run/openvswitch) is not needed: when this script
+# installed it, stop it and keep it from starting at boot. An Open
+# vSwitch that was here before is left alone.
+if ! $ovs_was_installed; then
+	if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+		systemctl disable --now openvswitch-switch.service \
+			ovs-vswitchd.service ovsdb-server.service >/dev/null 2>&1 || true
+	elif [ -x /etc/init.d/openvswitch-switch ]; then
+		invoke-rc.d openvswitch-switch stop >/dev/null 2>&1 || true
+		update-rc.d openvswitch-switch disable >/dev/null 2>&1 || true
+	fi
+	echo "setup.sh: stopped and disabled the openvswitch-switch service (the tests run their own)"
+fi
 
 # The DPDK driver SDK headers come from Debian's dpdk source package.
 sdk_opt=()

@@ -28,7 +28,7 @@ int fwd_link_poll(struct testpmd *tp)
 	if (up != tp->link_up) {
 		tp->link_up = up;
 		tp->link_changes++;
-		if (up)
+		if (up && !tp->conf.has_eth_dst)
 			ivsh_port_peer_mac(tp->port, tp->peer_mac);
 		fprintf(stderr, "ivsh-testpmd: link to peer %d %s\n",
 			tp->conf.peer, up ? "up" : "down");

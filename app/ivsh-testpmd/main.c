@@ -149,6 +149,9 @@ static int open_port(struct testpmd *tp)
 	}
 	ivsh_port_mac(tp->port, tp->own_mac);
 	ivsh_port_peer_mac(tp->port, tp->peer_mac);
+	/* A switch between the peers forwards by this address. */
+	if (tp->conf.has_eth_dst)
+		memcpy(tp->peer_mac, tp->conf.eth_dst, sizeof(tp->peer_mac));
 	fprintf(stderr, PROG ": ready: device %s id %u peer %d engine %s mode %s"
 		" queues %u ring %u slot %u\n",
 		ivsh_dev_backend(tp->dev), tp->own_id, tp->conf.peer,

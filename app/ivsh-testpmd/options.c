@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -19,7 +20,7 @@ enum {
 	OPT_DEVICE = 256, OPT_PEER, OPT_ENGINE, OPT_PKT_LEN, OPT_BURST,
 	OPT_QUEUES, OPT_MODE, OPT_DURATION, OPT_COUNT, OPT_STATS_PERIOD,
 	OPT_JSON, OPT_NO_VERIFY, OPT_RING_SIZE, OPT_SLOT_SIZE, OPT_MAX_PEERS,
-	OPT_CPU, OPT_WAIT_LINK, OPT_FLOWS, OPT_LAT_TIMEOUT,
+	OPT_CPU, OPT_WAIT_LINK, OPT_FLOWS, OPT_LAT_TIMEOUT, OPT_ETH_DST,
 };
 
 static const struct option longopts[] = {
@@ -42,6 +43,7 @@ static const struct option longopts[] = {
 	{ "wait-link", required_argument, NULL, OPT_WAIT_LINK },
 	{ "flows", required_argument, NULL, OPT_FLOWS },
 	{ "latency-timeout", required_argument, NULL, OPT_LAT_TIMEOUT },
+	{ "eth-dst", required_argument, NULL, OPT_ETH_DST },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -73,6 +75,8 @@ static void usage(void)
 	       "  --wait-link S        wait up to S seconds for link up before traffic\n"
 	       "  --flows N            flowgen: number of flows (default 1024)\n"
 	       "  --latency-timeout MS latency: a ping is lost after MS (default 1000)\n"
+	       "  --eth-dst MAC        destination MAC of generated and mac-forwarded\n"
+	       "                       frames (default: the peer's MAC)\n"
 	       "  -h, --help           this text\n",
 	       PKT_MIN_LEN, 9000u, TP_MAX_BURST, TP_DEFAULT_BURST,
 	       TP_MAX_QUEUES);
@@ -112,6 +116,31 @@ static int parse_secs(const char *opt, const char *s, double *out)
 		return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+/* xx:xx:xx:xx:xx:xx, hex digits, nothing else. */
+static int parse_mac(const char *opt, const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5], &tail) != 6) {
+		fprintf(stderr, PROG ": invalid --%s '%s' (expected"
+			" xx:xx:xx:xx:xx:xx)\n", opt, s);
+		return -1;
+	}
+	for (int i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)s[3 * i]) ||
+		    !isxdigit((unsigned char)s[3 * i + 1])) {
+			fprintf(stderr, PROG ": invalid --%s '%s' (expected"
+				" xx:xx:xx:xx:xx:xx)\n", opt, s);
+			return -1;
+		}
+		mac[i] = (uint8_t)b[i];
+	}
 	return 0;
 }
 
@@ -237,6 +266,11 @@ int options_parse(struct tp_conf *c, int argc, char **argv)
 			if (parse_u64(name, optarg, 1, 600000, &v))
 				return -1;
 			c->latency_timeout_ms = (int)v;
+			break;
+		case OPT_ETH_DST:
+			if (parse_mac(name, optarg, c->eth_dst))
+				return -1;
+			c->has_eth_dst = true;
 			break;
 		case 'h':
 			usage();

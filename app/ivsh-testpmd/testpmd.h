@@ -41,6 +41,8 @@ struct tp_conf {
 	double wait_link_s;      /* 0: do not wait */
 	uint32_t flows;          /* flowgen */
 	int latency_timeout_ms;  /* latency: a ping is lost after this */
+	bool has_eth_dst;        /* eth_dst replaces the peer's MAC */
+	uint8_t eth_dst[6];
 };
 
 /** Per-queue state and counters. */

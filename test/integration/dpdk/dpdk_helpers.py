@@ -215,11 +215,11 @@ def wait_for(pred, timeout, what):
 class Server:
     """ivsh-server in the foreground on a private socket."""
 
-    def __init__(self, binary, wd, size="16M", vectors=2):
+    def __init__(self, binary, wd, size="16M", vectors=2, extra=()):
         self.sock = wd.file("ivshmem.sock")
         self.log = wd.file("server.log")
         self.proc = spawn([binary, "-F", "-S", self.sock, "-l", size,
-                           "-n", str(vectors)], self.log)
+                           "-n", str(vectors)] + list(extra), self.log)
         wait_for(lambda: os.path.exists(self.sock) or
                  self.proc.poll() is not None, 10, "ivsh-server's socket")
         if self.proc.poll() is not None:
@@ -241,7 +241,7 @@ class TestPmd:
     _instances = 0
 
     def __init__(self, plugin, vdev, wd, name, lcores="0,1", main_lcore=0,
-                 extra=()):
+                 extra=(), eal_extra=()):
         TestPmd._instances += 1
         self.name = name
         self.log = wd.file(name + ".log")
@@ -253,7 +253,7 @@ class TestPmd:
         argv = ["stdbuf", "-oL", "dpdk-testpmd", "-l", lcores, "--main-lcore",
                 str(main_lcore), "--no-huge", "-m", "512", "--no-pci",
                 "--file-prefix", prefix,
-                "-d", plugin, "--vdev", vdev, "--", "-i",
+                "-d", plugin, "--vdev", vdev] + list(eal_extra) + ["--", "-i",
                 "--total-num-mbufs=8192", "--disable-link-check"]
         argv += list(extra)
         self.proc = spawn(argv, self.log, stdin=subprocess.PIPE)
