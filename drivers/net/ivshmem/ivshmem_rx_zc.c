@@ -33,6 +33,7 @@ struct ivshmem_zc {
 	struct ivsh_port *port;
 	uint16_t qid;
 	uint16_t buf_len;           /* slot size */
+	bool may_sleep;             /* the port has rx interrupts */
 	_Atomic int wake_fd;        /* armed for sleep: eventfd to write on a
 				     * give; -1 otherwise */
 	_Atomic uint64_t bad_gives; /* callbacks the port refused (a bug) */
@@ -62,6 +63,8 @@ static void zc_free_cb(void *addr, void *opaque)
 					  memory_order_relaxed);
 		return;
 	}
+	if (!zc->may_sleep)
+		return; /* polling only: nobody to wake, no fence to pay */
 	/* Pairs with the fence in ivshmem_zc_sleep_arm(): either the
 	 * arming lcore sees this slot given back (and returns it before it
 	 * sleeps), or we see it armed and wake it. */
@@ -109,6 +112,7 @@ struct ivshmem_zc *ivshmem_zc_create(struct ivsh_port *port, uint16_t qid,
 	zc->qid = qid;
 	zc->buf_len = (uint16_t)slot;
 	atomic_init(&zc->wake_fd, -1);
+	zc->may_sleep = ivsh_port_rx_intr_fd(port, qid) >= 0;
 	for (uint32_t i = 0; i < ring; i++) {
 		zc->slot[i].sh.free_cb = zc_free_cb;
 		zc->slot[i].sh.fcb_opaque = &zc->slot[i];
