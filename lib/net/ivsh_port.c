@@ -260,6 +260,7 @@ static int port_setup_queues(struct ivsh_port *port)
 		tq->slot_size = slot;
 		tq->max_segs = port_max_segs(slot);
 		tq->max_frame = ivsh_port_max_frame(port);
+		tq->max_one_slot = slot < tq->max_frame ? slot : tq->max_frame;
 		tq->kick = LAY_CHAN_KICK(out);
 		tq->port = port;
 		tq->q = q;
@@ -271,6 +272,8 @@ static int port_setup_queues(struct ivsh_port *port)
 		rq->slots = in + li->slots_off;
 		rq->slot_size = slot;
 		rq->max_segs = port_max_segs(slot);
+		rq->max_one_slot = slot < IVSH_PORT_MAX_FRAME ? slot
+							      : IVSH_PORT_MAX_FRAME;
 		rq->pline = LAY_CHAN_PROD(in);
 		rq->peer_epoch = (uint32_t)(atomic_load_explicit(
 			&LAY_CHAN_PROD(in)->gen, memory_order_acquire) >> 32);

@@ -139,8 +139,10 @@ struct ivsh_pkt {
 /**
  * Receive up to @p n frames of queue @p q, copying them into the caller's
  * buffers. A frame longer than its buffer's capacity is dropped and
- * counted; a frame with an invalid descriptor is dropped and counted by
- * cause. Never blocks.
+ * counted; a frame with an invalid descriptor or longer than
+ * IVSH_PORT_MAX_FRAME (even in one larger slot) is dropped and counted by
+ * cause, once. Also returns given-back kept slots to the producer (see
+ * ivsh_port_rx_zc_keep()), even when nothing waits. Never blocks.
  * @return frames received (0..n).
  */
 uint16_t ivsh_port_rx_burst(struct ivsh_port *port, uint16_t q,
@@ -173,9 +175,10 @@ struct ivsh_seg {
  * waiting on queue @p q without consuming them. Lengths are validated and
  * copied into @p segs once; the bytes themselves stay in shared memory
  * that a hostile peer could still overwrite. Invalid frames are skipped
- * and counted. @p max should be at least ivsh_port_max_frame() /
- * ivsh_port_slot_size() rounded up, or a jumbo frame at the head of the
- * ring is never returned.
+ * and counted once: a peek stops before an invalid frame that follows
+ * valid ones, and the peek that finds it at the head drops it. @p max
+ * should be at least ivsh_port_max_frame() / ivsh_port_slot_size()
+ * rounded up, or a jumbo frame at the head of the ring is never returned.
  * @return number of segments filled (always ends on a frame boundary).
  */
 uint16_t ivsh_port_rx_zc_peek(struct ivsh_port *port, uint16_t q,
@@ -197,7 +200,10 @@ void ivsh_port_rx_zc_release(struct ivsh_port *port, uint16_t q,
  * from any thread. Frames behind a kept slot still arrive; the producer
  * only runs out of room when it comes round to the oldest kept slot.
  * Slots given back return to the producer at the next receive call on
- * the queue. Call from the queue's receiving thread.
+ * the queue (rx_burst, rx_zc_peek, rx_intr_enable, rx_wait); a thread
+ * sleeping on ivsh_port_rx_intr_fd() without a timeout must be woken by
+ * whoever gives slots back (rx_wait re-checks every 100 ms by itself).
+ * Call from the queue's receiving thread.
  */
 void ivsh_port_rx_zc_keep(struct ivsh_port *port, uint16_t q,
 			  uint16_t nsegs);
@@ -254,10 +260,11 @@ int ivsh_port_tx_zc_commit(struct ivsh_port *port, uint16_t q,
  */
 
 /**
- * Ask the peer to ring the doorbell for queue @p q's next frames.
+ * Ask the peer to ring the doorbell for queue @p q's next frames. Kept
+ * slots given back so far are returned to the producer first.
  * @return 0 armed (nothing waiting: safe to sleep on the fd; also when
- *          the peer's producer index is out of range, which is counted
- *          as rx_invalid_prod_index);
+ *          the peer's producer index is out of range as rx_burst judges
+ *          it, which is counted as rx_invalid_prod_index);
  *         1 frames are already waiting (do not sleep);
  *         -ENOTSUP the port is not in interrupt mode or the device has no
  *          interrupts; -EINVAL bad queue.

@@ -25,6 +25,10 @@ int ivsh_port_rx_intr_enable(struct ivsh_port *port, uint16_t q)
 
 	if (c->prod_cache != c->head)
 		return 1;
+	/* Slots given back since the last burst go to the producer before
+	 * we sleep: it may be waiting for exactly those. */
+	if (rq->cons_pub != c->head)
+		port_rxq_reclaim(rq);
 	/* A new non-zero value: each arming earns one doorbell. The
 	 * sequence lives in our kick line too, so a restarted consumer
 	 * continues it rather than re-using an answered value. */
@@ -40,10 +44,11 @@ int ivsh_port_rx_intr_enable(struct ivsh_port *port, uint16_t q)
 	uint32_t pi = atomic_load_explicit(c->prod_idx, memory_order_acquire);
 	uint32_t avail = pi - c->head;
 
-	/* An index out of range is no reason to stay awake: count it and
-	 * sleep (the wait slices bound the sleep; rx_burst counts it too
-	 * if the caller polls). */
-	if (avail > c->size) {
+	/* An index out of range (as rx_burst judges it: within one ring of
+	 * both head and the oldest kept slot) is no reason to stay awake:
+	 * count it and sleep (the wait slices bound the sleep; rx_burst
+	 * counts it too if the caller polls). */
+	if (avail > c->size || pi - rq->cons_pub > c->size) {
 		ctr_add(&rq->c.bad_index, 1);
 		return 0;
 	}

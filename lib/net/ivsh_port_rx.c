@@ -23,7 +23,7 @@
  * Move the published consumer index over slots that are no longer held
  * (given back, or never kept), up to head.
  */
-static void rxq_reclaim(struct port_rxq *rq)
+void port_rxq_reclaim(struct port_rxq *rq)
 {
 	struct ivsh_ring_cons *c = &rq->ring;
 	uint32_t cp = rq->cons_pub;
@@ -65,7 +65,7 @@ static void rxq_reset(struct port_rxq *rq, uint64_t gen, uint32_t pi)
 	c->prod_cache = start;
 	/* Publishes cons = start, or stops at the oldest kept slot, which
 	 * stays out of the new life's reach. */
-	rxq_reclaim(rq);
+	port_rxq_reclaim(rq);
 	/* A first attach (epoch 0 before) that drops nothing is no reset. */
 	if (old_epoch != 0 || skip != 0) {
 		ctr_add(&rq->c.resets, 1);
@@ -120,7 +120,7 @@ static inline void rxq_publish(struct port_rxq *rq, uint32_t n)
 
 	c->head += n;
 	if (unlikely(rq->cons_pub != old)) {
-		rxq_reclaim(rq); /* kept slots are still held */
+		port_rxq_reclaim(rq); /* kept slots are still held */
 		return;
 	}
 	rq->cons_pub = c->head;
@@ -129,13 +129,32 @@ static inline void rxq_publish(struct port_rxq *rq, uint32_t n)
 	atomic_store_explicit(c->cons_idx, c->head, memory_order_release);
 }
 
-enum frame_verdict { FRAME_OK, FRAME_BAD };
+enum frame_verdict {
+	FRAME_OK, FRAME_BAD_LEN, FRAME_CHAIN_LONG, FRAME_CHAIN_UNTERM,
+	FRAME_EMPTY
+};
+
+/*
+ * Count an invalid frame by cause. Only where it is dropped: a frame
+ * parsed again later (a peek stopping before it) is counted once.
+ */
+static void rxq_count_bad(struct port_rxq *rq, enum frame_verdict v)
+{
+	switch (v) {
+	case FRAME_BAD_LEN: ctr_add(&rq->c.bad_len, 1); break;
+	case FRAME_CHAIN_LONG: ctr_add(&rq->c.chain_long, 1); break;
+	case FRAME_CHAIN_UNTERM: ctr_add(&rq->c.chain_unterm, 1); break;
+	case FRAME_EMPTY: ctr_add(&rq->c.empty, 1); break;
+	case FRAME_OK: break;
+	}
+}
 
 /*
  * Parse the frame starting at index @p at (of @p avail waiting slots).
  * Loads each descriptor once into @p lens (len | ZC_LAST on the last).
  * @return slots the frame spans (always >= 1 when avail >= 1); *verdict
- * tells whether it is valid; *total gets its length.
+ * tells whether it is valid, or why not (not counted here); *total gets
+ * its length.
  */
 static uint32_t rx_parse(struct port_rxq *rq, uint32_t at, uint32_t avail,
 			 uint32_t *lens, uint32_t *total,
@@ -145,7 +164,6 @@ static uint32_t rx_parse(struct port_rxq *rq, uint32_t at, uint32_t avail,
 	uint32_t mask = rq->ring.mask;
 	uint64_t sum = 0;
 
-	*verdict = FRAME_BAD;
 	for (uint32_t k = 0; k < avail; k++) {
 		uint64_t d = atomic_load_explicit(&descs[(at + k) & mask],
 						  memory_order_relaxed);
@@ -153,11 +171,11 @@ static uint32_t rx_parse(struct port_rxq *rq, uint32_t at, uint32_t avail,
 		bool more = (uint32_t)(d >> 32) & LAY_DESC_MORE;
 
 		if (len > rq->slot_size) {
-			ctr_add(&rq->c.bad_len, 1);
+			*verdict = FRAME_BAD_LEN;
 			return k + 1;
 		}
 		if (k + 1 > rq->max_segs) {
-			ctr_add(&rq->c.chain_long, 1);
+			*verdict = FRAME_CHAIN_LONG;
 			return k + 1;
 		}
 		sum += len;
@@ -166,18 +184,18 @@ static uint32_t rx_parse(struct port_rxq *rq, uint32_t at, uint32_t avail,
 			continue;
 		lens[k] |= ZC_LAST;
 		if (sum == 0) {
-			ctr_add(&rq->c.empty, 1);
+			*verdict = FRAME_EMPTY;
 			return k + 1;
 		}
 		if (sum > IVSH_PORT_MAX_FRAME) {
-			ctr_add(&rq->c.chain_long, 1);
+			*verdict = FRAME_CHAIN_LONG;
 			return k + 1;
 		}
 		*total = (uint32_t)sum;
 		*verdict = FRAME_OK;
 		return k + 1;
 	}
-	ctr_add(&rq->c.chain_unterm, 1);
+	*verdict = FRAME_CHAIN_UNTERM;
 	return avail;
 }
 
@@ -196,8 +214,10 @@ static uint32_t rx_one_slow(struct port_rxq *rq, uint32_t at, uint32_t avail,
 	uint32_t used = rx_parse(rq, at, avail, lens, &total, &v);
 
 	*delivered = false;
-	if (v != FRAME_OK)
+	if (v != FRAME_OK) {
+		rxq_count_bad(rq, v);
 		return used;
+	}
 	if (total > pkt->len) {
 		ctr_add(&rq->c.nobuf, 1);
 		return used;
@@ -220,6 +240,8 @@ uint16_t ivsh_port_rx_burst(struct ivsh_port *port, uint16_t q,
 	if (unlikely(q >= port->nb_queues || n == 0))
 		return 0;
 	struct port_rxq *rq = &port->rxq[q];
+	if (unlikely(rq->cons_pub != rq->ring.head))
+		port_rxq_reclaim(rq); /* kept slots may have come back */
 	uint32_t avail = rxq_avail(rq, n);
 	if (avail == 0)
 		return 0;
@@ -227,6 +249,7 @@ uint16_t ivsh_port_rx_burst(struct ivsh_port *port, uint16_t q,
 	const lay_desc_t *descs = (const lay_desc_t *)rq->ring.elems;
 	const uint32_t mask = rq->ring.mask;
 	const uint32_t slot = rq->slot_size;
+	const uint32_t max_one = rq->max_one_slot;
 	const uint32_t head = rq->ring.head;
 	const uint8_t *const slots = rq->slots; /* locals: memcpy may alias */
 	uint32_t i = 0;
@@ -243,9 +266,9 @@ uint16_t ivsh_port_rx_burst(struct ivsh_port *port, uint16_t q,
 						  memory_order_relaxed);
 		uint32_t len = (uint32_t)d;
 
-		/* Fast path: one slot, 1..slot_size bytes, fits the buffer. */
+		/* Fast path: one slot, 1..max_one bytes, fits the buffer. */
 		if (likely(((d >> 32) & LAY_DESC_MORE) == 0 &&
-			   len - 1u < slot && len <= pkts[got].len)) {
+			   len - 1u < max_one && len <= pkts[got].len)) {
 			copy_frame(pkts[got].data, slots + (size_t)idx * slot, len);
 			pkts[got].len = len;
 			bytes += len;
@@ -254,7 +277,7 @@ uint16_t ivsh_port_rx_burst(struct ivsh_port *port, uint16_t q,
 			continue;
 		}
 		bool ok;
-		if (((d >> 32) & LAY_DESC_MORE) == 0 && len - 1u < slot) {
+		if (((d >> 32) & LAY_DESC_MORE) == 0 && len - 1u < max_one) {
 			ctr_add(&rq->c.nobuf, 1); /* valid, buffer too small */
 			i++;
 			continue;
@@ -278,11 +301,12 @@ uint16_t ivsh_port_rx_zc_peek(struct ivsh_port *port, uint16_t q,
 		return 0;
 	struct port_rxq *rq = &port->rxq[q];
 	if (unlikely(rq->cons_pub != rq->ring.head))
-		rxq_reclaim(rq); /* slots kept earlier may have come back */
+		port_rxq_reclaim(rq); /* slots kept earlier may have come back */
 	uint32_t avail = rxq_avail(rq, max);
 	const lay_desc_t *descs = (const lay_desc_t *)rq->ring.elems;
 	const uint32_t mask = rq->ring.mask;
 	const uint32_t slot = rq->slot_size;
+	const uint32_t max_one = rq->max_one_slot;
 	uint32_t i = 0, nout = 0;
 
 	rq->zc_segs = 0;
@@ -293,7 +317,8 @@ uint16_t ivsh_port_rx_zc_peek(struct ivsh_port *port, uint16_t q,
 		uint32_t len = (uint32_t)d;
 
 		/* Fast path: a valid one-slot frame. */
-		if (likely(((d >> 32) & LAY_DESC_MORE) == 0 && len - 1u < slot)) {
+		if (likely(((d >> 32) & LAY_DESC_MORE) == 0 &&
+			   len - 1u < max_one)) {
 			const uint8_t *data = rq->slots + (size_t)idx * slot;
 
 			__builtin_prefetch(data);
@@ -318,9 +343,12 @@ uint16_t ivsh_port_rx_zc_peek(struct ivsh_port *port, uint16_t q,
 		uint32_t used = rx_parse(rq, rq->ring.head + i, span, lens,
 					 &total, &v);
 		if (v != FRAME_OK) {
+			/* Hand out what precedes it first; it is counted
+			 * when a later peek reaches it and drops it. */
 			if (nout != 0)
-				break; /* hand out what precedes it first */
+				break;
 			/* Nothing handed out yet: drop it right away. */
+			rxq_count_bad(rq, v);
 			rxq_publish(rq, used);
 			avail -= used;
 			continue;
@@ -398,7 +426,7 @@ int ivsh_port_rx_zc_give(struct ivsh_port *port, uint16_t q, uint32_t slot)
 	/* Only the thread dropping the slot's last reference gives it back,
 	 * so no lock is needed; the load catches a caller's double give
 	 * (not a concurrent one). Release pairs with the acquire in
-	 * rxq_reclaim(). */
+	 * port_rxq_reclaim(). */
 	if (unlikely(!atomic_load_explicit(&rq->held[slot], memory_order_relaxed)))
 		return -EALREADY;
 	atomic_store_explicit(&rq->held[slot], 0, memory_order_release);

@@ -69,6 +69,7 @@ uint16_t ivsh_port_tx_burst(struct ivsh_port *port, uint16_t q,
 	const uint32_t head = p->head;
 	uint8_t *const slots = tq->slots; /* locals: memcpy may alias */
 	const uint32_t max_frame = tq->max_frame;
+	const uint32_t max_one = tq->max_one_slot;
 	uint32_t free_n = ivsh_ring_prod_free(p, n);
 	uint32_t used = 0;
 	uint64_t bytes = 0, errors = 0;
@@ -87,7 +88,8 @@ uint16_t ivsh_port_tx_burst(struct ivsh_port *port, uint16_t q,
 	for (i = 0; i < n; i++) {
 		uint32_t len = pkts[i].len;
 
-		if (likely(len - 1u < slot)) {
+		/* One slot and within max_frame (slots may be larger). */
+		if (likely(len - 1u < max_one)) {
 			if (unlikely(used == free_n))
 				break;
 			uint32_t idx = (head + used) & mask;

@@ -67,6 +67,7 @@ struct port_txq {
 	uint32_t slot_size;
 	uint32_t max_segs;
 	uint32_t max_frame;
+	uint32_t max_one_slot;   /* min(slot_size, max_frame): fast path */
 	uint32_t last_kick;      /* kick value last answered */
 	const struct lay_chan_kick *kick;
 	struct ivsh_port *port;
@@ -83,6 +84,7 @@ struct port_rxq {
 	const uint8_t *slots;
 	uint32_t slot_size;
 	uint32_t max_segs;
+	uint32_t max_one_slot;   /* min(slot_size, IVSH_PORT_MAX_FRAME) */
 	const struct lay_chan_prod *pline; /* prod + gen */
 	struct lay_chan_kick *kick;
 	uint32_t peer_epoch;     /* producer gen epoch we are synced to */
@@ -138,6 +140,9 @@ struct ivsh_port {
 
 /* Counter list shared by xstats and stats_reset. */
 unsigned int port_xstats_count(void);
+
+/* Return given-back kept slots to the producer (receiving thread). */
+void port_rxq_reclaim(struct port_rxq *rq);
 
 /* Advance this peer's heartbeat. */
 void port_heartbeat(struct ivsh_port *port);

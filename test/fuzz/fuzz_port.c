@@ -11,9 +11,14 @@
  * input bytes, between Rx/Tx bursts, zero-copy calls, link updates and
  * interrupt arming of the victim. Sometimes a second peer attaches to a
  * copy of the forged region, mapped with exactly the size it claims.
+ * Slots range from 64 bytes to 65536 (larger than the longest frame).
  * Checked: no crash or out-of-bounds access (under ASan), frames never
- * longer than their buffers, zero-copy segments inside their channel's
- * slots, counters never going backwards.
+ * longer than their buffers or IVSH_PORT_MAX_FRAME, zero-copy segments
+ * inside their channel's slots, counters never going backwards, tx drops
+ * exactly the frames it must, an invalid frame counted once (frame error
+ * counters grow by at most the slots consumed), arming the interrupt
+ * reports frames only when a burst then makes progress, and slots given
+ * back return to the producer at the next rx_burst or before a sleep.
  *
  * Built for libFuzzer when the compiler has -fsanitize=fuzzer
  * (LLVMFuzzerTestOneInput); otherwise a standalone program runs a fixed
@@ -33,10 +38,13 @@
 #include "ivsh_layout.h"
 #include "ivsh_port.h"
 #include "layout_v1.h"
+#include "port_private.h" /* white box: head and cons_pub of a queue */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define REGION (256u << 10)
+/* Room for 65536-byte slots in rings of 16 on two channels. */
+#define REGION (2560u << 10)
+#define MAX_SLOT 65536u
 #define MAX_OPS 400
 #define MAX_BURST 32
 
@@ -91,6 +99,8 @@ struct victim {
 	uint64_t last[64];                         /* xstats last seen */
 	unsigned int nx;
 	FILE *null;
+	uint64_t frame_errors[IVSH_LAYOUT_MAX_QUEUES]; /* last seen */
+	uint32_t head[IVSH_LAYOUT_MAX_QUEUES];         /* last seen */
 	/* Slots kept with rx_zc_keep() and not given back yet. */
 	struct { uint16_t q, slot; } kept[1024];
 	unsigned int nkept;
@@ -99,6 +109,51 @@ struct victim {
 static uint8_t *chan(struct victim *v, uint16_t src, uint16_t dst, uint16_t q)
 {
 	return v->base + ivsh_layout_channel_off(v->li, src, dst, q);
+}
+
+/* Frame errors of queue @q: each is one frame the port dropped. */
+static uint64_t frame_errors(const struct victim *v, uint16_t q)
+{
+	const struct rx_counters *c = &v->port->rxq[q].c;
+
+	return ctr_get(&c->bad_len) + ctr_get(&c->chain_long) +
+	       ctr_get(&c->chain_unterm) + ctr_get(&c->empty) +
+	       ctr_get(&c->nobuf);
+}
+
+/*
+ * An invalid frame is counted once, when it is dropped (it spans at
+ * least one slot): the frame error counters grow by no more than the
+ * slots consumed since the last look.
+ */
+static void check_counted_once(struct victim *v, uint16_t q)
+{
+	uint64_t errs = frame_errors(v, q);
+	uint32_t head = v->port->rxq[q].ring.head;
+
+	check(errs - v->frame_errors[q] <= (uint32_t)(head - v->head[q]),
+	      "a frame error counted without its frame being consumed");
+	v->frame_errors[q] = errs;
+	v->head[q] = head;
+}
+
+static unsigned int kept_on(const struct victim *v, uint16_t q)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < v->nkept; i++)
+		n += v->kept[i].q == q;
+	return n;
+}
+
+/* With nothing kept, every slot consumed has gone back to the producer. */
+static void check_all_returned(struct victim *v, uint16_t q)
+{
+	const struct port_rxq *rq = &v->port->rxq[q];
+
+	if (kept_on(v, q) == 0)
+		check(rq->cons_pub == rq->ring.head,
+		      "slots given back not returned to the producer");
 }
 
 /* Counters only grow (no stats reset here). */
@@ -123,12 +178,13 @@ static void put_valid_frame(struct victim *v, struct input *in, uint16_t q)
 {
 	uint8_t *ch = chan(v, 1, 0, q);
 	uint32_t ring = v->li->p.ring_size, slot = v->li->p.slot_size;
-	uint32_t segs = 1 + in_u8(in) % 3;
+	uint32_t segs = 1 + in_u8(in) % (slot >= IVSH_PORT_MAX_FRAME ? 1 : 3);
+	uint32_t last_max = slot < IVSH_PORT_MAX_FRAME ? slot : IVSH_PORT_MAX_FRAME;
 	uint32_t p = v->fake_prod[q];
 
 	for (uint32_t k = 0; k < segs; k++) {
 		uint32_t idx = (p + k) & (ring - 1);
-		uint32_t len = k + 1 < segs ? slot : 1 + in_u16(in) % slot;
+		uint32_t len = k + 1 < segs ? slot : 1 + in_u16(in) % last_max;
 
 		memset(ch + v->li->slots_off + (size_t)idx * slot, (int)k, len);
 		atomic_store_explicit(&LAY_CHAN_DESC(ch)[idx],
@@ -150,7 +206,8 @@ static void op_rx(struct victim *v, struct input *in, uint16_t q)
 	for (uint16_t i = 0; i < n; i++) {
 		uint8_t b = in_u8(in);
 		/* Exact-size heap buffers: ASan catches any overflow. */
-		cap[i] = b < 128 ? 1u + b * 16u : b < 224 ? 1u + b : 9018u;
+		cap[i] = b < 128 ? 1u + b * 16u : b < 224 ? 1u + b :
+			 b < 240 ? 9018u : MAX_SLOT;
 		pk[i].data = malloc(cap[i]);
 		pk[i].len = cap[i];
 		check(pk[i].data != NULL, "malloc");
@@ -158,24 +215,48 @@ static void op_rx(struct victim *v, struct input *in, uint16_t q)
 	uint16_t got = ivsh_port_rx_burst(v->port, q, pk, n);
 	check(got <= n, "rx_burst returned more than asked");
 	for (uint16_t i = 0; i < got; i++)
-		check(pk[i].len >= 1 && pk[i].len <= cap[i],
-		      "rx frame length outside 1..capacity");
+		check(pk[i].len >= 1 && pk[i].len <= cap[i] &&
+		      pk[i].len <= IVSH_PORT_MAX_FRAME,
+		      "rx frame length outside 1..min(capacity, max frame)");
 	for (uint16_t i = 0; i < n; i++)
 		free(pk[i].data);
+	check_counted_once(v, q);
+	check_all_returned(v, q);
 }
 
 static void op_tx(struct victim *v, struct input *in, uint16_t q)
 {
-	static uint8_t src[9100];
+	static uint8_t src[MAX_SLOT + 2];
 	struct ivsh_pkt pk[16];
 	uint16_t n = 1 + in_u8(in) % 16;
+	uint32_t slot = v->li->p.slot_size, max = ivsh_port_max_frame(v->port);
+	struct ivsh_port_queue_stats st0, st1;
 
 	for (uint16_t i = 0; i < n; i++) {
 		uint16_t r = in_u16(in);
 		pk[i].data = src;
-		pk[i].len = r & 0x8000 ? r % 9100u : r % 300u;
+		switch (r >> 14) {
+		case 0: pk[i].len = r % 300u; break;
+		case 1: pk[i].len = r % 9100u; break;
+		case 2: pk[i].len = r % (MAX_SLOT + 2); break;
+		default: { /* the edges: max frame and slot, +-1 */
+			const uint32_t edge[] = { max, max + 1, slot, slot + 1,
+						  slot - 1, 9018, 9019 };
+			pk[i].len = edge[r % 7];
+			break;
+		}
+		}
 	}
-	check(ivsh_port_tx_burst(v->port, q, pk, n) <= n, "tx_burst count");
+	check(ivsh_port_queue_stats(v->port, q, &st0) == 0, "queue stats");
+	uint16_t sent = ivsh_port_tx_burst(v->port, q, pk, n);
+	check(sent <= n, "tx_burst count");
+	/* Exactly the consumed frames of no or too many bytes are dropped. */
+	uint64_t bad = 0;
+	for (uint16_t i = 0; i < sent; i++)
+		bad += pk[i].len == 0 || pk[i].len > max;
+	check(ivsh_port_queue_stats(v->port, q, &st1) == 0, "queue stats");
+	check(st1.tx_errors - st0.tx_errors == bad,
+	      "tx did not drop exactly the frames longer than max_frame");
 }
 
 static void op_rx_zc(struct victim *v, struct input *in, uint16_t q)
@@ -187,17 +268,26 @@ static void op_rx_zc(struct victim *v, struct input *in, uint16_t q)
 	size_t area = (size_t)v->li->p.ring_size * v->li->p.slot_size;
 
 	check(got <= max, "zc peek count");
+	uint32_t frame = 0;
 	for (uint16_t i = 0; i < got; i++) {
 		const uint8_t *d = s[i].data;
+		frame += s[i].len;
+		check(frame <= IVSH_PORT_MAX_FRAME, "zc frame over max frame");
+		if (!(s[i].flags & IVSH_SEG_MORE))
+			frame = 0;
 		check(s[i].len <= v->li->p.slot_size, "zc segment too long");
 		check(d >= slots && d + s[i].len <= slots + area,
 		      "zc segment outside its channel's slots");
 		check(d == slots + (size_t)s[i].slot * v->li->p.slot_size,
 		      "zc segment's slot index and address disagree");
 	}
+	check_counted_once(v, q);
+	/* Often fewer than peeked: the peek window is wider than what is
+	 * consumed. */
 	uint16_t n = (uint16_t)(in_u8(in) % (got + 1u));
 	if (!(in_u8(in) & 1) || v->nkept + got > 1024) {
 		ivsh_port_rx_zc_release(v->port, q, n);
+		check_counted_once(v, q);
 		return;
 	}
 	/* Keep them instead; the port rounds up to the frame's end. */
@@ -208,6 +298,41 @@ static void op_rx_zc(struct victim *v, struct input *in, uint16_t q)
 		v->kept[v->nkept].q = q;
 		v->kept[v->nkept++].slot = s[i].slot;
 	}
+	check_counted_once(v, q);
+}
+
+/*
+ * Arm the interrupt (or rx_wait without sleeping). "Frames waiting" must
+ * mean a one-frame burst now makes progress; "armed" (about to sleep)
+ * must leave no given-back slot unreturned.
+ */
+static void op_intr(struct victim *v, struct input *in, uint16_t q)
+{
+	uint8_t how = in_u8(in);
+	int rc = how & 1 ? ivsh_port_rx_wait(v->port, q, 0)
+			 : ivsh_port_rx_intr_enable(v->port, q);
+
+	check(rc == 0 || rc == 1, "rx_intr_enable / rx_wait result");
+	if (!(how & 1) && (how & 2))
+		ivsh_port_rx_intr_disable(v->port, q);
+	check_counted_once(v, q);
+	if (rc == 0) {
+		check_all_returned(v, q);
+		return;
+	}
+	if (how & 4)
+		return;
+	const struct rx_counters *c = &v->port->rxq[q].c;
+	uint64_t resets = ctr_get(&c->resets) + ctr_get(&c->bad_gen);
+	uint32_t head = v->port->rxq[q].ring.head;
+	static uint8_t buf[IVSH_PORT_MAX_FRAME];
+	struct ivsh_pkt pk = { buf, sizeof(buf) };
+	uint16_t got = ivsh_port_rx_burst(v->port, q, &pk, 1);
+
+	check(got == 1 || v->port->rxq[q].ring.head != head ||
+	      ctr_get(&c->resets) + ctr_get(&c->bad_gen) != resets,
+	      "interrupt armed reported frames that a burst cannot take");
+	check_counted_once(v, q);
 }
 
 /* Give back one kept slot (any order), sometimes twice. */
@@ -295,7 +420,7 @@ static void op_second_peer(struct victim *v, struct input *in)
 
 static void run_op(struct victim *v, struct input *in)
 {
-	uint8_t op = in_u8(in) % 16;
+	uint8_t op = in_u8(in) % 18;
 	uint16_t q = in_u8(in) % v->nq;
 	uint32_t ring = v->li->p.ring_size;
 	uint8_t *in_ch = chan(v, 1, 0, q), *out_ch = chan(v, 0, 1, q);
@@ -357,14 +482,10 @@ static void run_op(struct victim *v, struct input *in)
 	case 9: op_rx_zc(v, in, q); break;
 	case 10: op_tx_zc(v, in, q); break;
 	case 11: ivsh_port_link_update(v->port); break;
-	case 12: {
-		int rc = ivsh_port_rx_intr_enable(v->port, q);
-		check(rc == 0 || rc == 1, "rx_intr_enable result");
-		if (in_u8(in) & 1)
-			ivsh_port_rx_intr_disable(v->port, q);
-		break;
-	}
+	case 12: op_intr(v, in, q); break;
 	case 13: put_valid_frame(v, in, q); break;
+	case 15: op_give(v, in); break;
+	case 16: op_rx_zc(v, in, q); break;
 	case 14: { /* slot bytes */
 		size_t area = (size_t)ring * v->li->p.slot_size;
 		size_t off = in_u32(in) % area;
@@ -389,19 +510,23 @@ static void run_op(struct victim *v, struct input *in)
 static void layout_params(struct input *in, struct ivsh_port_conf *c)
 {
 	static const uint32_t rings[] = { 16, 32, 64, 256, 512 };
-	static const uint32_t slots[] = { 64, 128, 256, 2048 };
+	/* 9024: just over the longest frame; 65536: the largest slot. */
+	static const uint32_t slots[] = { 64, 128, 256, 2048, 9024, 16384,
+					  65536, 2048 };
 	uint8_t a = in_u8(in), b = in_u8(in);
 
 	c->max_peers = 2 + a % 2;
 	c->queues_per_link = 1 + (a >> 1) % 2;
 	c->ring_size = rings[b % 5];
-	c->slot_size = slots[(b / 5) % 4];
+	c->slot_size = slots[(b / 5) % 8];
 	struct ivsh_layout_params p = { c->max_peers, c->queues_per_link,
 					c->ring_size, c->slot_size };
 	if (ivsh_layout_size(&p) > REGION) {
 		p.max_peers = c->max_peers = 2;
 		p.queues_per_link = c->queues_per_link = 1;
 	}
+	while (ivsh_layout_size(&p) > REGION && p.ring_size > 16)
+		p.ring_size = c->ring_size = p.ring_size / 2;
 	if (ivsh_layout_size(&p) > REGION)
 		c->slot_size = 64;
 }
@@ -411,6 +536,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t *region;
 	static int efd[2] = { -1, -1 };
 	static FILE *null;
+	static size_t dirty = REGION;
 	struct input in = { data, size, 0 };
 	struct victim v;
 
@@ -422,7 +548,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(region != NULL && efd[0] >= 0 && efd[1] >= 0 &&
 		      null != NULL, "setup");
 	}
-	memset(region, 0, REGION);
+	/* Every write of the last input stayed inside its layout. */
+	memset(region, 0, dirty);
 	memset(&v, 0, sizeof(v));
 	v.base = region;
 	v.null = null;
@@ -442,6 +569,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	v.li = ivsh_port_layout(v.port);
 	v.nq = ivsh_port_nb_queues(v.port);
+	dirty = v.li->layout_size;
+	for (uint16_t q = 0; q < v.nq; q++)
+		v.head[q] = v.port->rxq[q].ring.head;
 
 	/* Peer 1 as an honest peer would start; the script then takes over. */
 	struct lay_peer *p1 = lay_peer(region, v.li, 1);

@@ -84,6 +84,9 @@ static void fuzz_wire(const uint8_t *data, size_t size)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return;
+	/* Both ends: a sender that fills the socket (many small messages
+	 * with descriptors) gets EAGAIN and stops instead of blocking. */
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	fcntl(sv[1], F_SETFL, O_NONBLOCK);
 	while (off < size) {
 		uint8_t h = data[off++];

@@ -238,6 +238,10 @@ struct ivshmem_zc *ivshmem_zc_create(struct ivsh_port *port, uint16_t qid,
 uint32_t ivshmem_zc_held(const struct ivshmem_zc *zc);
 /* Free callbacks whose slot the port refused (never expected). */
 uint64_t ivshmem_zc_bad_gives(const struct ivshmem_zc *zc);
+/* Before arming the queue's interrupt: a later give writes eventfd @fd
+ * (once). NULL @zc: nothing. */
+void ivshmem_zc_sleep_arm(struct ivshmem_zc *zc, int fd);
+void ivshmem_zc_sleep_disarm(struct ivshmem_zc *zc);
 /* Frees @zc; false (and nothing freed) while mbufs still hold slots. */
 bool ivshmem_zc_destroy(struct ivshmem_zc *zc);
 uint16_t ivshmem_rx_burst_zc(void *rxq, struct rte_mbuf **pkts, uint16_t n);

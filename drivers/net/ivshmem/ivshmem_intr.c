@@ -100,9 +100,16 @@ int ivshmem_rx_intr_enable(struct rte_eth_dev *dev, uint16_t q)
 	uint64_t one = 1;
 	int ret;
 
+	/* Zero copy: mbufs freed while we sleep must wake us (before the
+	 * port's arming, which returns the slots given back so far). */
+	if (rxq != NULL && rxq->self_kick)
+		ivshmem_zc_sleep_arm(rxq->zc, rxq->intr_fd);
 	ret = ivsh_port_rx_intr_enable(pi->port, q);
-	if (ret < 0)
+	if (ret < 0) {
+		if (rxq != NULL)
+			ivshmem_zc_sleep_disarm(rxq->zc);
 		return ret;
+	}
 	/* Frames already wait: make the fd readable so nobody sleeps on
 	 * them (the peer only rings for new ones). */
 	if (ret == 1 && rxq != NULL && rxq->self_kick &&
@@ -114,6 +121,9 @@ int ivshmem_rx_intr_enable(struct rte_eth_dev *dev, uint16_t q)
 int ivshmem_rx_intr_disable(struct rte_eth_dev *dev, uint16_t q)
 {
 	struct pmd_internals *pi = dev->data->dev_private;
+	struct ivshmem_rxq *rxq = dev->data->rx_queues[q];
 
+	if (rxq != NULL)
+		ivshmem_zc_sleep_disarm(rxq->zc);
 	return ivsh_port_rx_intr_disable(pi->port, q);
 }

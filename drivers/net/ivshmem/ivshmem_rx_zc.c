@@ -8,8 +8,13 @@
  * free callback then gives the slot back, from whichever thread frees the
  * mbuf. Lengths were validated by the port; the bytes stay in memory the
  * peer can still write (doc/nics/ivshmem.md says what that means).
+ *
+ * With rx interrupts, a slot given back while the receiving lcore sleeps
+ * must wake it: a producer waiting for room needs exactly that slot, and
+ * the port returns it only at the next receive call.
  */
 #include <stdatomic.h>
+#include <unistd.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_malloc.h>
@@ -28,18 +33,59 @@ struct ivshmem_zc {
 	struct ivsh_port *port;
 	uint16_t qid;
 	uint16_t buf_len;           /* slot size */
+	bool may_sleep;             /* the port has rx interrupts */
+	_Atomic int wake_fd;        /* armed for sleep: eventfd to write on a
+				     * give; -1 otherwise */
 	_Atomic uint64_t bad_gives; /* callbacks the port refused (a bug) */
 	struct zc_slot slot[];      /* one per ring slot */
 };
 
+/* Wake the sleeping receiver once per arming. */
+static void zc_wake(struct ivshmem_zc *zc)
+{
+	int fd = atomic_exchange_explicit(&zc->wake_fd, -1,
+					  memory_order_relaxed);
+	uint64_t one = 1;
+
+	if (fd >= 0 && write(fd, &one, sizeof(one)) != sizeof(one))
+		IVSHMEM_LOG(DEBUG, "rx queue %u: wakeup after a give failed",
+			    zc->qid);
+}
+
 static void zc_free_cb(void *addr, void *opaque)
 {
 	const struct zc_slot *s = opaque;
+	struct ivshmem_zc *zc = s->zc;
 
 	RTE_SET_USED(addr);
-	if (unlikely(ivsh_port_rx_zc_give(s->zc->port, s->zc->qid, s->idx) != 0))
-		atomic_fetch_add_explicit(&s->zc->bad_gives, 1,
+	if (unlikely(ivsh_port_rx_zc_give(zc->port, zc->qid, s->idx) != 0)) {
+		atomic_fetch_add_explicit(&zc->bad_gives, 1,
 					  memory_order_relaxed);
+		return;
+	}
+	if (!zc->may_sleep)
+		return; /* polling only: nobody to wake, no fence to pay */
+	/* Pairs with the fence in ivshmem_zc_sleep_arm(): either the
+	 * arming lcore sees this slot given back (and returns it before it
+	 * sleeps), or we see it armed and wake it. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (unlikely(atomic_load_explicit(&zc->wake_fd,
+					  memory_order_relaxed) >= 0))
+		zc_wake(zc);
+}
+
+void ivshmem_zc_sleep_arm(struct ivshmem_zc *zc, int fd)
+{
+	if (zc == NULL)
+		return;
+	atomic_store_explicit(&zc->wake_fd, fd, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+void ivshmem_zc_sleep_disarm(struct ivshmem_zc *zc)
+{
+	if (zc != NULL)
+		atomic_store_explicit(&zc->wake_fd, -1, memory_order_relaxed);
 }
 
 struct ivshmem_zc *ivshmem_zc_create(struct ivsh_port *port, uint16_t qid,
@@ -65,6 +111,8 @@ struct ivshmem_zc *ivshmem_zc_create(struct ivsh_port *port, uint16_t qid,
 	zc->port = port;
 	zc->qid = qid;
 	zc->buf_len = (uint16_t)slot;
+	atomic_init(&zc->wake_fd, -1);
+	zc->may_sleep = ivsh_port_rx_intr_fd(port, qid) >= 0;
 	for (uint32_t i = 0; i < ring; i++) {
 		zc->slot[i].sh.free_cb = zc_free_cb;
 		zc->slot[i].sh.fcb_opaque = &zc->slot[i];
@@ -89,6 +137,7 @@ bool ivshmem_zc_destroy(struct ivshmem_zc *zc)
 {
 	if (zc == NULL)
 		return true;
+	ivshmem_zc_sleep_disarm(zc); /* the fd goes with the queue */
 	if (ivshmem_zc_held(zc) != 0)
 		return false; /* mbufs still point here: keep it */
 	rte_free(zc);
