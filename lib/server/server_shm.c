@@ -23,7 +23,9 @@
 
 static int open_memfd(char *err, size_t errlen)
 {
-	int fd = memfd_create("ivshmem", MFD_CLOEXEC);
+	/* Sealable: once sized, no client can shrink it (every peer would
+	 * die of SIGBUS) or grow it. */
+	int fd = memfd_create("ivshmem", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
 	if (fd < 0) {
 		int rc = -errno;
@@ -191,6 +193,13 @@ int srv_shm_open(struct ivsh_server *srv, char *err, size_t errlen)
 	}
 	if (rc == 0)
 		rc = reserve_hugetlbfs(fd, size, err, errlen);
+	if (rc == 0 && srv->conf.shm_kind == IVSH_SERVER_SHM_MEMFD &&
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) <
+		    0) {
+		rc = -errno;
+		set_err(err, errlen, "cannot seal the shared memory: %s",
+			strerror(-rc));
+	}
 	if (rc == 0) {
 		srv->shm = fdref_new(fd);
 		if (!srv->shm)
