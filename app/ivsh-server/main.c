@@ -92,6 +92,7 @@ int main(int argc, char **argv)
 	struct app_log log = { .max_level = LOG_INFO, .use_syslog = 0 };
 	struct ivsh_server *srv = NULL;
 	struct options o;
+	struct pidfile pf = { 0, 0 };
 	char err[512] = "";
 	int ready_fd = -1, sigfd, rc, status;
 
@@ -140,10 +141,12 @@ int main(int argc, char **argv)
 		}
 	}
 	if (o.pidfile) {
-		rc = pidfile_write(o.pidfile);
+		rc = pidfile_write(o.pidfile, &pf, err, sizeof(err));
 		if (rc < 0) {
+			if (!err[0])
+				snprintf(err, sizeof(err), "%s", strerror(-rc));
 			fprintf(stderr, PROG ": cannot write pid file %s: %s\n",
-				o.pidfile, strerror(-rc));
+				o.pidfile, err);
 			ivsh_server_destroy(srv);
 			if (ready_fd >= 0)
 				daemon_ready(ready_fd, 0);
@@ -158,7 +161,7 @@ int main(int argc, char **argv)
 
 	ivsh_server_destroy(srv);
 	if (o.pidfile)
-		unlink(o.pidfile);
+		pidfile_remove(o.pidfile, &pf);
 	close(sigfd);
 	options_free(&o);
 	return status;

@@ -115,8 +115,12 @@ struct ivsh_server_conf {
 	int unlink_shm;
 	/** Most simultaneous clients, 1..IVSH_SERVER_MAX_CLIENTS; 0 = max. */
 	unsigned int max_clients;
-	/** Socket file mode (e.g. 0660); 0 = leave as created (umask). */
+	/** Socket file mode (e.g. 0660), applied if non-zero or if
+	 *  @p set_mode is set (so 0 too); else the file keeps the mode the
+	 *  umask gave it. */
 	mode_t socket_mode;
+	/** Non-zero: chmod the socket to socket_mode. */
+	int set_mode;
 	/** Group of the socket file, applied when @p set_group is set. */
 	gid_t socket_group;
 	/** Non-zero: chown the socket to socket_group. */
