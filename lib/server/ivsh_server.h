@@ -153,7 +153,10 @@ struct ivsh_server_stats {
 				         higher ID than the lowest unused one */
 	uint64_t rejected_ids;      /**< IVSH_SERVER_IDS_SAFE: refused, below
 				         max_clients but every free ID below it
-				         held back */
+				         held back, or the user's share of
+				         held-back IDs used up */
+	uint64_t accept_throttled;  /**< times accepting paused while a
+				         client had a backlog */
 };
 
 /**

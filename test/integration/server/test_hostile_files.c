@@ -98,7 +98,15 @@ static int wait_up(pid_t pid, int *status)
 			return 0;
 		}
 		if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode)) {
-			usleep(50000); /* listen() follows bind() */
+			/* The pid file is written after the socket exists:
+			 * give a refusal time to show. */
+			for (int j = 0; j < 30; j++) {
+				usleep(10000);
+				if (waitpid(pid, status, WNOHANG) == pid) {
+					running = -1;
+					return 0;
+				}
+			}
 			return 1;
 		}
 		usleep(10000);
