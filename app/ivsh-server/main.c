@@ -22,17 +22,32 @@
 
 #define PROG "ivsh-server"
 
+/* Below this descriptor limit an unprivileged server warns at start. */
+#define SAFE_NOFILE 65536
+
 /* Many clients need many descriptors: use all we are allowed. */
 static void raise_fd_limit(struct app_log *log)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return;
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
-		app_logf(log, LOG_DEBUG, "descriptor limit raised to %llu",
-			 (unsigned long long)rl.rlim_cur);
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			app_logf(log, LOG_DEBUG,
+				 "descriptor limit raised to %llu",
+				 (unsigned long long)rl.rlim_cur);
+		else
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	/* The kernel lets an ordinary user have only this many descriptors
+	 * in flight in UNIX sockets; clients that never read hold ours
+	 * until they close, even once dropped. */
+	if (geteuid() != 0 && rl.rlim_cur < SAFE_NOFILE)
+		app_logf(log, LOG_WARNING,
+			 "descriptor limit %llu: clients that never read can hold that many of our descriptors in flight, and new clients then wait until they close; raise it (ulimit -n, LimitNOFILE=) to %u or more, or restrict the socket to trusted users",
+			 (unsigned long long)rl.rlim_cur, SAFE_NOFILE);
 }
 
 static int block_signals(void)
