@@ -24,6 +24,7 @@
  * server_client.c) frees its ID at once.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -91,6 +92,7 @@ static int pick_safe(struct ivsh_server *srv, uid_t uid,
 	unsigned int max = srv->conf.max_clients;
 	unsigned int id = 0, skipped = 0, first_skipped = 0, mine = 0;
 	uint64_t oldest = UINT64_MAX; /* no client: every ID is safe */
+	bool limited = uid != geteuid();
 	struct client *c;
 
 	if (srv->nclients >= max)
@@ -100,11 +102,11 @@ static int pick_safe(struct ivsh_server *srv, uid_t uid,
 			oldest = c->serial;
 	/* IDs in use have id_released below oldest: they do not count.
 	 * Our own user is not limited: it could stop the server anyway. */
-	for (unsigned int i = 0; uid != geteuid() && i < max; i++)
+	for (unsigned int i = 0; limited && i < max; i++)
 		if (srv->id_released[i] >= oldest &&
 		    srv->id_released_by[i] == uid)
 			mine++;
-	if (mine >= srv_ids_user_quota(srv))
+	if (limited && mine >= srv_ids_user_quota(srv))
 		return -EDQUOT;
 	/* The list is sorted by ID: walk it alongside the candidates. */
 	for (c = srv->clients; id < max; id++) {
