@@ -119,8 +119,6 @@ struct ivsh_server_conf {
 	 *  @p set_mode is set (so 0 too); else the file keeps the mode the
 	 *  umask gave it. */
 	mode_t socket_mode;
-	/** Non-zero: chmod the socket to socket_mode. */
-	int set_mode;
 	/** Group of the socket file, applied when @p set_group is set. */
 	gid_t socket_group;
 	/** Non-zero: chown the socket to socket_group. */
@@ -137,6 +135,8 @@ struct ivsh_server_conf {
 	void *log_opaque;
 	/** ID policy; 0 = IVSH_SERVER_IDS_LOWEST. */
 	enum ivsh_server_id_policy id_policy;
+	/** Non-zero: chmod the socket to socket_mode even if that is 0. */
+	int set_mode;
 };
 
 /** Counters, for monitoring and tests. */
