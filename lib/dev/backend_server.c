@@ -20,13 +20,13 @@
 #include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "dev_private.h"
 #include "ivsh_proto.h"
 #include "regmodel.h"
+#include "server_eventfd.h"
 #include "server_peers.h"
 
 /* Messages handled per process_events() call (and after the handshake),
@@ -54,28 +54,6 @@ static struct server_priv *priv_of(const struct ivsh_dev *dev)
 	return dev->priv;
 }
 
-/*
- * Drain one eventfd without ever blocking. O_NONBLOCK belongs to the open
- * file, which every peer holding the eventfd shares and may clear, so the
- * flag is not relied on: RWF_NOWAIT, or (kernels without it for eventfds)
- * a zero-timeout poll first. @return how many signals it held (0 if none).
- */
-static uint64_t drain_eventfd(int fd)
-{
-	uint64_t n = 0;
-	struct iovec io = { .iov_base = &n, .iov_len = sizeof(n) };
-	ssize_t r = preadv2(fd, &io, 1, -1, RWF_NOWAIT);
-
-	if (r < 0 && (errno == EOPNOTSUPP || errno == EINVAL)) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-		if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
-			return 0;
-		r = read(fd, &n, sizeof(n));
-	}
-	return r == (ssize_t)sizeof(n) ? n : 0;
-}
-
 static int clamp_count(uint64_t n)
 {
 	return n > INT_MAX ? INT_MAX : (int)n;
@@ -88,39 +66,13 @@ static uint64_t sync_intx(struct ivsh_dev *dev)
 	uint64_t total = 0;
 
 	for (unsigned int v = 0; v < dev->vectors; v++) {
-		uint64_t n = drain_eventfd(p->own_fds[v]);
+		uint64_t n = server_eventfd_drain(p->own_fds[v]);
 
 		if (n != 0)
 			ivsh_regmodel_interrupt(&p->regs, (uint16_t)v);
 		total += n;
 	}
 	return total;
-}
-
-/*
- * Add 1 to a peer's eventfd without ever blocking, whatever its flags
- * (the peer can clear O_NONBLOCK and fill the counter, or a server can
- * pass a pipe): write only if poll() says it would not block. A full
- * counter means the peer is signalled already.
- */
-static int signal_eventfd(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-	uint64_t one = 1;
-	int n;
-
-	do {
-		n = poll(&pfd, 1, 0);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return 0;
-	if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))
-		return -EPIPE;
-	if (write(fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
-		return errno == EAGAIN ? 0 : -errno;
-	return 0;
 }
 
 /* Ring @peer on @vector. Unlocked: the lock is taken only for the lookup,
@@ -134,7 +86,7 @@ static int ring(struct server_priv *p, uint16_t peer, uint16_t vector)
 	pthread_mutex_unlock(&p->lock);
 	if (fd < 0)
 		return fd;
-	rc = signal_eventfd(fd);
+	rc = server_eventfd_signal(fd);
 	server_peers_release(&p->peers);
 	return rc;
 }
@@ -247,24 +199,6 @@ static int keep_own_vector(struct ivsh_dev *dev, uint16_t vector, int fd)
 }
 
 /*
- * An interrupt vector from the server must be an eventfd: a pipe or a
- * socket would fill up (or raise SIGPIPE) when rung. Told by its
- * /proc/self/fd link; without /proc the fd is taken on trust.
- */
-static bool is_eventfd(int fd)
-{
-	char path[64], link[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return true;
-	link[n] = 0;
-	return strcmp(link, "anon_inode:[eventfd]") == 0;
-}
-
-/*
  * Peer vectors are capped at three quarters of the descriptor limit, so
  * that a server announcing endless peers cannot use up the process's fd
  * table. @return true if @p fd may be kept.
@@ -293,7 +227,7 @@ static int handle_event(struct ivsh_dev *dev, const struct ivsh_proto_event *ev)
 		return map_shm(dev, ev->fd);
 	case IVSH_PROTO_EV_PEER_VECTOR:
 	case IVSH_PROTO_EV_OWN_VECTOR:
-		if (!is_eventfd(ev->fd)) {
+		if (!server_eventfd_check(ev->fd)) {
 			close(ev->fd);
 			ivsh_dev_set_error("server sent an interrupt vector that is not an eventfd");
 			return -EPROTO;
@@ -647,7 +581,7 @@ static int server_irq_ack(struct ivsh_dev *dev, unsigned int vector)
 	if (rc < 0)
 		return rc;
 	if (dev->irq_mode == IVSH_IRQ_MSIX)
-		return clamp_count(drain_eventfd(p->own_fds[vector]));
+		return clamp_count(server_eventfd_drain(p->own_fds[vector]));
 	/* INTx: drain every vector into IntrStatus, read it (clearing it,
 	 * which deasserts the line) and unmask. */
 	pthread_mutex_lock(&p->lock);
