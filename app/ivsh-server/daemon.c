@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -71,18 +72,76 @@ void daemon_ready(int ready_fd, int ok)
 	close(ready_fd);
 }
 
-int pidfile_write(const char *path)
+static int create_excl(const char *path)
 {
+	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0644);
+}
+
+int pidfile_write(const char *path, struct pidfile *pf, char *err,
+		  size_t errlen)
+{
+	struct stat st;
 	char buf[32];
 	int fd, len, rc = 0;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	err[0] = 0;
+	fd = create_excl(path);
+	if (fd < 0 && errno == EEXIST) {
+		/* Only a stale pid file of ours is replaced; a planted
+		 * symlink or another user's file is never written through. */
+		if (lstat(path, &st) < 0)
+			return -errno;
+		if (S_ISLNK(st.st_mode)) {
+			snprintf(err, errlen, "it is a symbolic link");
+			return -ELOOP;
+		}
+		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+		    st.st_nlink != 1) {
+			snprintf(err, errlen,
+				 "it exists and is not a pid file of ours (owner uid %u, %u links)",
+				 (unsigned int)st.st_uid,
+				 (unsigned int)st.st_nlink);
+			return -EEXIST;
+		}
+		if (unlink(path) < 0)
+			return -errno;
+		fd = create_excl(path);
+	}
 	if (fd < 0)
 		return -errno;
 	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (write(fd, buf, (size_t)len) != len)
 		rc = -EIO;
+	if (rc == 0 && fstat(fd, &st) == 0) {
+		pf->dev = st.st_dev;
+		pf->ino = st.st_ino;
+	}
 	if (close(fd) < 0 && !rc)
 		rc = -errno;
 	return rc;
+}
+
+void pidfile_remove(const char *path, const struct pidfile *pf)
+{
+	char want[32], have[32];
+	struct stat st;
+	ssize_t n = -1;
+	int fd;
+
+	/* Replaced meanwhile (another server, an administrator): not ours.
+	 * The inode alone does not tell, a new file may reuse its number. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_dev == pf->dev && st.st_ino == pf->ino)
+		n = read(fd, have, sizeof(have) - 1);
+	close(fd);
+	snprintf(want, sizeof(want), "%ld\n", (long)getpid());
+	if (n >= 0) {
+		have[n] = 0;
+		if (strcmp(have, want) == 0)
+			unlink(path);
+	}
 }

@@ -19,7 +19,25 @@ int daemon_start(int *ready_fd);
  */
 void daemon_ready(int ready_fd, int ok);
 
-/** Write our pid to @p path. @return 0 or -errno. */
-int pidfile_write(const char *path);
+#include <stddef.h>
+#include <sys/types.h>
+
+/** The pid file this process created, to remove it only if still ours. */
+struct pidfile {
+	dev_t dev;
+	ino_t ino;
+};
+
+/**
+ * Write our pid to a new file @p path (O_EXCL, O_NOFOLLOW). An existing
+ * regular file of our own user with one link (a stale pid file) is
+ * replaced; anything else (a symlink, another user's file) is refused.
+ * @return 0; -EEXIST / -ELOOP refused (@p err says why); other -errno.
+ */
+int pidfile_write(const char *path, struct pidfile *pf, char *err,
+		  size_t errlen);
+
+/** Remove @p path if it is still the file pidfile_write() created. */
+void pidfile_remove(const char *path, const struct pidfile *pf);
 
 #endif /* IVSH_SERVER_DAEMON_H */

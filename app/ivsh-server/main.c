@@ -22,17 +22,32 @@
 
 #define PROG "ivsh-server"
 
+/* Below this descriptor limit an unprivileged server warns at start. */
+#define SAFE_NOFILE 65536
+
 /* Many clients need many descriptors: use all we are allowed. */
 static void raise_fd_limit(struct app_log *log)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return;
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
-		app_logf(log, LOG_DEBUG, "descriptor limit raised to %llu",
-			 (unsigned long long)rl.rlim_cur);
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			app_logf(log, LOG_DEBUG,
+				 "descriptor limit raised to %llu",
+				 (unsigned long long)rl.rlim_cur);
+		else
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	/* The kernel lets an ordinary user have only this many descriptors
+	 * in flight in UNIX sockets; clients that never read hold ours
+	 * until they close, even once dropped. */
+	if (geteuid() != 0 && rl.rlim_cur < SAFE_NOFILE)
+		app_logf(log, LOG_WARNING,
+			 "descriptor limit %llu: clients that never read can hold that many of our descriptors in flight, and new clients then wait until they close; raise it (ulimit -n, LimitNOFILE=) to %u or more, or restrict the socket to trusted users",
+			 (unsigned long long)rl.rlim_cur, SAFE_NOFILE);
 }
 
 static int block_signals(void)
@@ -92,6 +107,7 @@ int main(int argc, char **argv)
 	struct app_log log = { .max_level = LOG_INFO, .use_syslog = 0 };
 	struct ivsh_server *srv = NULL;
 	struct options o;
+	struct pidfile pf = { 0, 0 };
 	char err[512] = "";
 	int ready_fd = -1, sigfd, rc, status;
 
@@ -140,10 +156,12 @@ int main(int argc, char **argv)
 		}
 	}
 	if (o.pidfile) {
-		rc = pidfile_write(o.pidfile);
+		rc = pidfile_write(o.pidfile, &pf, err, sizeof(err));
 		if (rc < 0) {
+			if (!err[0])
+				snprintf(err, sizeof(err), "%s", strerror(-rc));
 			fprintf(stderr, PROG ": cannot write pid file %s: %s\n",
-				o.pidfile, strerror(-rc));
+				o.pidfile, err);
 			ivsh_server_destroy(srv);
 			if (ready_fd >= 0)
 				daemon_ready(ready_fd, 0);
@@ -158,7 +176,7 @@ int main(int argc, char **argv)
 
 	ivsh_server_destroy(srv);
 	if (o.pidfile)
-		unlink(o.pidfile);
+		pidfile_remove(o.pidfile, &pf);
 	close(sigfd);
 	options_free(&o);
 	return status;

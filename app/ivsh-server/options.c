@@ -272,6 +272,7 @@ int options_parse(struct options *o, int argc, char **argv)
 				return bad("bad socket mode '%s' (want octal, e.g. 0660)",
 					   optarg);
 			c->socket_mode = (mode_t)v;
+			c->set_mode = 1;
 			break;
 		}
 		case OPT_GROUP:

@@ -19,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 #include "dev_private.h"
 #include "ivsh_proto.h"
 #include "regmodel.h"
+#include "server_eventfd.h"
 #include "server_peers.h"
 
 /* Messages handled per process_events() call (and after the handshake),
@@ -45,21 +47,13 @@ struct server_priv {
 	/* Guards regs and peers: doorbells and irq calls may run in
 	 * different threads. */
 	pthread_mutex_t lock;
+	bool ring_pending;   /* a Doorbell register write to carry out */
+	uint16_t ring_peer, ring_vector;
 };
 
 static struct server_priv *priv_of(const struct ivsh_dev *dev)
 {
 	return dev->priv;
-}
-
-/* Drain one eventfd. @return how many signals it held (0 if none). */
-static uint64_t drain_eventfd(int fd)
-{
-	uint64_t n = 0;
-
-	if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
-		return 0;
-	return n;
 }
 
 static int clamp_count(uint64_t n)
@@ -74,7 +68,7 @@ static uint64_t sync_intx(struct ivsh_dev *dev)
 	uint64_t total = 0;
 
 	for (unsigned int v = 0; v < dev->vectors; v++) {
-		uint64_t n = drain_eventfd(p->own_fds[v]);
+		uint64_t n = server_eventfd_drain(p->own_fds[v]);
 
 		if (n != 0)
 			ivsh_regmodel_interrupt(&p->regs, (uint16_t)v);
@@ -83,27 +77,30 @@ static uint64_t sync_intx(struct ivsh_dev *dev)
 	return total;
 }
 
-/* Ring @peer on @vector. Locked. */
-static int ring_locked(struct server_priv *p, uint16_t peer, uint16_t vector)
+/* Ring @peer on @vector. Unlocked: the lock is taken only for the lookup,
+ * never across the write. */
+static int ring(struct server_priv *p, uint16_t peer, uint16_t vector)
 {
-	const struct server_peer *sp = server_peers_find(&p->peers, peer);
-	uint64_t one = 1;
+	int fd, rc;
 
-	if (sp == NULL || vector >= sp->nvec || sp->fds[vector] < 0)
-		return -ENXIO;
-	if (write(sp->fds[vector], &one, sizeof(one)) != (ssize_t)sizeof(one)) {
-		/* EAGAIN: the counter is saturated, the peer is signalled. */
-		if (errno == EAGAIN)
-			return 0;
-		return -errno;
-	}
-	return 0;
+	pthread_mutex_lock(&p->lock);
+	fd = server_peers_hold(&p->peers, peer, vector);
+	pthread_mutex_unlock(&p->lock);
+	if (fd < 0)
+		return fd;
+	rc = server_eventfd_signal(fd);
+	server_peers_release(&p->peers);
+	return rc;
 }
 
+/* A Doorbell register write, under the lock: rung once it is released. */
 static void regs_doorbell(void *opaque, uint16_t peer, uint16_t vector)
 {
-	/* A Doorbell write to an unconnected peer is ignored (spec). */
-	(void)ring_locked(opaque, peer, vector);
+	struct server_priv *p = opaque;
+
+	p->ring_pending = true;
+	p->ring_peer = peer;
+	p->ring_vector = vector;
 }
 
 static void close_server(struct server_priv *p)
@@ -203,6 +200,20 @@ static int keep_own_vector(struct ivsh_dev *dev, uint16_t vector, int fd)
 	return 0;
 }
 
+/*
+ * Peer vectors are capped at three quarters of the descriptor limit, so
+ * that a server announcing endless peers cannot use up the process's fd
+ * table. @return true if @p fd may be kept.
+ */
+static bool room_for_peer_fd(int fd)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return true;
+	return (rlim_t)fd < rl.rlim_cur / 4 * 3;
+}
+
 /* Act on one parsed server message. Locked (or during open). */
 static int handle_event(struct ivsh_dev *dev, const struct ivsh_proto_event *ev)
 {
@@ -217,12 +228,23 @@ static int handle_event(struct ivsh_dev *dev, const struct ivsh_proto_event *ev)
 	case IVSH_PROTO_EV_SHM:
 		return map_shm(dev, ev->fd);
 	case IVSH_PROTO_EV_PEER_VECTOR:
+	case IVSH_PROTO_EV_OWN_VECTOR:
+		if (!server_eventfd_check(ev->fd)) {
+			close(ev->fd);
+			ivsh_dev_set_error("server sent an interrupt vector that is not an eventfd");
+			return -EPROTO;
+		}
+		if (ev->type == IVSH_PROTO_EV_OWN_VECTOR)
+			return keep_own_vector(dev, ev->vector, ev->fd);
 		atomic_store_explicit(&p->last_notice_peer, ev->peer,
 				      memory_order_relaxed);
+		if (!room_for_peer_fd(ev->fd)) {
+			/* Doorbells to this peer vector fail with -ENXIO. */
+			close(ev->fd);
+			return 0;
+		}
 		return server_peers_add_vector(&p->peers, ev->peer, ev->vector,
 					       ev->fd);
-	case IVSH_PROTO_EV_OWN_VECTOR:
-		return keep_own_vector(dev, ev->vector, ev->fd);
 	case IVSH_PROTO_EV_PEER_GONE:
 		atomic_store_explicit(&p->last_notice_peer, ev->peer,
 				      memory_order_relaxed);
@@ -293,9 +315,14 @@ static int drain_messages(struct ivsh_dev *dev)
 	return count;
 }
 
-static int connect_socket(const char *path)
+/* Connect within @p timeout_ms: a listener whose backlog is full makes
+ * connect() wait for room, as long as the send timeout allows. */
+static int connect_socket(const char *path, int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = timeout_ms / 1000,
+			      .tv_usec = (timeout_ms % 1000) * 1000 };
+	struct timeval forever = { 0, 0 };
 	int sock, fl;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -310,10 +337,24 @@ static int connect_socket(const char *path)
 				   strerror(errno));
 		return -errno;
 	}
+	if (timeout_ms > 0 &&
+	    setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+		int err = errno;
+
+		close(sock);
+		ivsh_dev_set_error("server:%s: SO_SNDTIMEO: %s", path,
+				   strerror(err));
+		return -err;
+	}
 	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int err = errno;
 
 		close(sock);
+		if (err == EAGAIN || err == EINPROGRESS) {
+			ivsh_dev_set_error("server:%s: connection not accepted within %d ms (the server's backlog is full)",
+					   path, timeout_ms);
+			return -ETIMEDOUT;
+		}
 		if (err == ENOENT)
 			ivsh_dev_set_error("server:%s: no such socket (is ivsh-server running?)",
 					   path);
@@ -325,6 +366,8 @@ static int connect_socket(const char *path)
 					   strerror(err));
 		return -err;
 	}
+	(void)setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &forever,
+			 sizeof(forever));
 	/* Non-blocking: the caller owns the event loop. */
 	fl = fcntl(sock, F_GETFL);
 	if (fl < 0 || fcntl(sock, F_SETFL, fl | O_NONBLOCK) < 0) {
@@ -346,14 +389,16 @@ static bool handshake_done(const struct ivsh_dev *dev)
 }
 
 /* Receive until the shared memory and all configured own vectors came. */
-static int handshake(struct ivsh_dev *dev, const char *path, int timeout_ms)
+static int handshake(struct ivsh_dev *dev, const char *path, int timeout_ms,
+		     int64_t deadline)
 {
 	struct server_priv *p = priv_of(dev);
-	int64_t deadline = ivsh_dev_now_ms() + timeout_ms;
 
 	while (!handshake_done(dev)) {
 		struct pollfd pfd = { .fd = p->sock, .events = POLLIN };
-		int rc = poll(&pfd, 1, ivsh_dev_ms_left(deadline));
+		/* The deadline holds even if the server never stops talking. */
+		int left = ivsh_dev_ms_left(deadline);
+		int rc = left > 0 ? poll(&pfd, 1, left) : 0;
 
 		if (rc < 0 && errno == EINTR)
 			continue;
@@ -392,6 +437,7 @@ static int server_open(struct ivsh_dev *dev, const char *arg,
 		       const struct ivsh_dev_opts *opts)
 {
 	struct server_priv *p;
+	int64_t deadline;
 	int rc;
 
 	p = calloc(1, sizeof(*p));
@@ -438,11 +484,12 @@ static int server_open(struct ivsh_dev *dev, const char *arg,
 			goto fail;
 		}
 	}
-	rc = connect_socket(arg);
+	deadline = ivsh_dev_now_ms() + opts->timeout_ms;
+	rc = connect_socket(arg, opts->timeout_ms);
 	if (rc < 0)
 		goto fail;
 	p->sock = rc;
-	rc = handshake(dev, arg, opts->timeout_ms);
+	rc = handshake(dev, arg, opts->timeout_ms, deadline);
 	if (rc < 0)
 		goto fail;
 	/* Whatever else is already waiting (later peers, extra vectors). */
@@ -490,22 +537,25 @@ static uint32_t server_reg_read(struct ivsh_dev *dev, uint32_t off)
 static void server_reg_write(struct ivsh_dev *dev, uint32_t off, uint32_t val)
 {
 	struct server_priv *p = priv_of(dev);
+	bool ring_now;
+	uint16_t peer, vector;
 
 	pthread_mutex_lock(&p->lock);
 	ivsh_regmodel_write32(&p->regs, off, val);
+	ring_now = p->ring_pending;
+	peer = p->ring_peer;
+	vector = p->ring_vector;
+	p->ring_pending = false;
 	pthread_mutex_unlock(&p->lock);
+	/* A Doorbell write to an unconnected peer is ignored (spec). */
+	if (ring_now)
+		(void)ring(p, peer, vector);
 }
 
 static int server_doorbell(struct ivsh_dev *dev, uint16_t peer,
 			   uint16_t vector)
 {
-	struct server_priv *p = priv_of(dev);
-	int rc;
-
-	pthread_mutex_lock(&p->lock);
-	rc = ring_locked(p, peer, vector);
-	pthread_mutex_unlock(&p->lock);
-	return rc;
+	return ring(priv_of(dev), peer, vector);
 }
 
 static int check_vector(const struct ivsh_dev *dev, unsigned int vector)
@@ -538,7 +588,7 @@ static int server_irq_ack(struct ivsh_dev *dev, unsigned int vector)
 	if (rc < 0)
 		return rc;
 	if (dev->irq_mode == IVSH_IRQ_MSIX)
-		return clamp_count(drain_eventfd(p->own_fds[vector]));
+		return clamp_count(server_eventfd_drain(p->own_fds[vector]));
 	/* INTx: drain every vector into IntrStatus, read it (clearing it,
 	 * which deasserts the line) and unmask. */
 	pthread_mutex_lock(&p->lock);

@@ -115,7 +115,9 @@ struct ivsh_server_conf {
 	int unlink_shm;
 	/** Most simultaneous clients, 1..IVSH_SERVER_MAX_CLIENTS; 0 = max. */
 	unsigned int max_clients;
-	/** Socket file mode (e.g. 0660); 0 = leave as created (umask). */
+	/** Socket file mode (e.g. 0660), applied if non-zero or if
+	 *  @p set_mode is set (so 0 too); else the file keeps the mode the
+	 *  umask gave it. */
 	mode_t socket_mode;
 	/** Group of the socket file, applied when @p set_group is set. */
 	gid_t socket_group;
@@ -133,6 +135,8 @@ struct ivsh_server_conf {
 	void *log_opaque;
 	/** ID policy; 0 = IVSH_SERVER_IDS_LOWEST. */
 	enum ivsh_server_id_policy id_policy;
+	/** Non-zero: chmod the socket to socket_mode even if that is 0. */
+	int set_mode;
 };
 
 /** Counters, for monitoring and tests. */
@@ -149,7 +153,10 @@ struct ivsh_server_stats {
 				         higher ID than the lowest unused one */
 	uint64_t rejected_ids;      /**< IVSH_SERVER_IDS_SAFE: refused, below
 				         max_clients but every free ID below it
-				         held back */
+				         held back, or the user's share of
+				         held-back IDs used up */
+	uint64_t accept_throttled;  /**< times accepting paused while a
+				         client had a backlog */
 };
 
 /**

@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "server_private.h"
@@ -170,16 +171,33 @@ static void unlink_client(struct ivsh_server *srv, struct client *c)
 /* Close a dead client and tell everyone else it has gone. */
 static void reap(struct ivsh_server *srv, struct client *c)
 {
+	unsigned int told = 0;
+
 	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->sock, NULL);
 	if (c->blocked)
 		srv->nblocked--;
 	unlink_client(srv, c);
-	srv_ids_released(srv, c); /* before the notices go out */
 	srv->st.disconnects++;
-	srv_log(srv, c->why_level, "client %u disconnected: %s (%u left)",
-		(unsigned int)c->id, c->why, srv->nclients);
-	for (struct client *o = srv->clients; o; o = o->next)
+	if (srv_log_client_ok(srv, c->why_level))
+		srv_log(srv, c->why_level,
+			"client %u disconnected: %s (%u left)",
+			(unsigned int)c->id, c->why, srv->nclients);
+	/*
+	 * A client still holding the whole announcement of @c unsent never
+	 * hears of it: the announcement is withdrawn and no notice is owed.
+	 * So a connect/close flood cannot pile up behind a slow reader.
+	 */
+	for (struct client *o = srv->clients; o; o = o->next) {
+		if (o->dead || msgq_withdraw_peer(&o->out, c->id,
+						  srv->conf.vectors,
+						  &o->handshake_left))
+			continue;
 		enqueue(srv, o, c->id, NULL);
+		told++;
+	}
+	/* Nobody saw it come and go: its ID is free at once (safe IDs). */
+	if (told)
+		srv_ids_released(srv, c);
 	/* Eventfds queued for others stay open through their references. */
 	srv_client_free(c);
 	srv->fd_freed = true;
@@ -270,20 +288,37 @@ static void add_client(struct ivsh_server *srv, int sock)
 	struct client *c, *after;
 	int id, rc;
 
-	id = srv_ids_pick(srv, &after);
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	uid_t uid = (uid_t)-1;
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+		uid = cred.uid;
+	id = srv_ids_pick(srv, uid, &after);
+	if (id == -EDQUOT) {
+		srv->st.rejected_ids++;
+		if (srv_log_client_ok(srv, LOG_WARNING))
+			srv_log(srv, LOG_WARNING,
+				"rejecting client of uid %u: %u IDs it freed are held back, its share (safe ID policy)",
+				(unsigned int)uid, srv_ids_user_quota(srv));
+		close(sock);
+		return;
+	}
 	if (id == -EBUSY) {
 		srv->st.rejected_ids++;
-		srv_log(srv, LOG_WARNING,
-			"rejecting client: %u clients connected, every free ID below %u is held back (safe ID policy)",
-			srv->nclients, srv->conf.max_clients);
+		if (srv_log_client_ok(srv, LOG_WARNING))
+			srv_log(srv, LOG_WARNING,
+				"rejecting client: %u clients connected, every free ID below %u is held back (safe ID policy)",
+				srv->nclients, srv->conf.max_clients);
 		close(sock);
 		return;
 	}
 	if (id < 0) {
 		srv->st.rejected_full++;
-		srv_log(srv, LOG_WARNING,
-			"rejecting client: %u clients connected (max %u)",
-			srv->nclients, srv->conf.max_clients);
+		if (srv_log_client_ok(srv, LOG_WARNING))
+			srv_log(srv, LOG_WARNING,
+				"rejecting client: %u clients connected (max %u)",
+				srv->nclients, srv->conf.max_clients);
 		close(sock);
 		return;
 	}
@@ -297,6 +332,7 @@ static void add_client(struct ivsh_server *srv, int sock)
 	c->tag.kind = EP_CLIENT;
 	c->sock = sock;
 	c->id = (uint16_t)id;
+	c->uid = uid;
 	rc = make_vectors(srv, c);
 	if (rc == 0) {
 		ev.events = CLIENT_EVENTS;
@@ -315,8 +351,9 @@ static void add_client(struct ivsh_server *srv, int sock)
 	insert_after(srv, c, after);
 	srv_ids_connected(srv, c);
 	srv->st.connects++;
-	srv_log(srv, LOG_INFO, "client %u connected (%u clients)",
-		(unsigned int)c->id, srv->nclients);
+	if (srv_log_client_ok(srv, LOG_INFO))
+		srv_log(srv, LOG_INFO, "client %u connected (%u clients)",
+			(unsigned int)c->id, srv->nclients);
 
 	enqueue(srv, c, IVSH_PROTO_VERSION, NULL);
 	enqueue(srv, c, c->id, NULL);
@@ -345,6 +382,35 @@ static void pause_listener(struct ivsh_server *srv, int err)
 		strerror(err));
 	if (epoll_ctl(srv->epfd, EPOLL_CTL_MOD, srv->listen_fd, &ev) == 0)
 		srv->listen_paused = true;
+}
+
+/*
+ * A client with more than half its queue bound waiting is backlogged:
+ * accepting more clients would only add to its backlog (each connect is
+ * announced to it) and get it dropped. Accepting waits until it drains
+ * (or is dropped by the stall limit); new clients wait in the kernel's
+ * listen backlog meanwhile.
+ */
+void srv_throttle_accept(struct ivsh_server *srv)
+{
+	struct epoll_event ev = { .events = EPOLLIN,
+				  .data.ptr = &srv->listen_tag };
+	bool hold = false;
+
+	for (struct client *c = srv->clients; c && !hold; c = c->next)
+		hold = !c->dead && c->out.len > c->handshake_left +
+						    srv->conf.max_queued / 2;
+	if (hold == srv->listen_throttled)
+		return;
+	if (hold || !srv->listen_paused) {
+		if (hold)
+			ev.events = 0;
+		if (epoll_ctl(srv->epfd, EPOLL_CTL_MOD, srv->listen_fd, &ev) <
+		    0)
+			return;
+	}
+	srv->listen_throttled = hold;
+	srv->st.accept_throttled += hold;
 }
 
 void srv_accept(struct ivsh_server *srv)

@@ -53,6 +53,10 @@ static void resume_listener(struct ivsh_server *srv)
 	struct epoll_event ev = { .events = EPOLLIN,
 				  .data.ptr = &srv->listen_tag };
 
+	if (srv->listen_throttled) {
+		srv->listen_paused = false;
+		return;
+	}
 	if (epoll_ctl(srv->epfd, EPOLL_CTL_MOD, srv->listen_fd, &ev) == 0)
 		srv->listen_paused = false;
 }
@@ -105,6 +109,7 @@ int ivsh_server_process(struct ivsh_server *srv, int timeout_ms)
 	if (srv->listen_paused && srv->fd_freed)
 		resume_listener(srv);
 	srv->fd_freed = false;
+	srv_throttle_accept(srv);
 	srv_update_timer(srv);
 	return n;
 }

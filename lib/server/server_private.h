@@ -43,6 +43,14 @@ int msgq_push(struct msgq *q, int64_t value, struct fdref *fd); /* takes fd ref 
 struct qmsg *msgq_front(struct msgq *q);
 void msgq_pop(struct msgq *q);  /* drops the front's reference */
 void msgq_clear(struct msgq *q); /* drops all, frees storage */
+/*
+ * A peer left: if all @nv messages announcing peer @id are still queued
+ * (none sent), take them out and return true: the client never hears of
+ * that peer, and no gone notice is owed. @head_count (handshake messages
+ * left) is lowered by those removed from among its first entries.
+ */
+bool msgq_withdraw_peer(struct msgq *q, int64_t id, unsigned int nv,
+			uint32_t *head_count);
 
 /* What an epoll event points at. */
 enum ep_kind { EP_LISTEN, EP_TIMER, EP_CLIENT };
@@ -63,6 +71,7 @@ struct client {
 	uint32_t handshake_left;  /* handshake messages not yet sent */
 	uint64_t serial;          /* connect order, from srv->conn_serial */
 	uint64_t stall_since_ms;  /* while blocked: last progress */
+	uid_t uid;                /* its user (SO_PEERCRED), for ID quotas */
 	struct msgq out;
 	struct fdref *vec[IVSH_PROTO_MAX_VECTORS]; /* own eventfds */
 	struct client *prev, *next; /* all clients, ascending ID */
@@ -84,6 +93,7 @@ struct ivsh_server {
 	int listen_fd;
 	int timer_fd;
 	bool listen_paused;           /* out of descriptors: retry later */
+	bool listen_throttled;        /* a client is backlogged: wait */
 	bool fd_freed;                /* a client went: descriptors came free */
 	bool timer_armed;
 	struct ep_tag listen_tag;
@@ -100,6 +110,15 @@ struct ivsh_server {
 	uint64_t conn_serial;         /* last connect serial handed out */
 	uint64_t *id_released;        /* IDS_SAFE: conn_serial when each ID
 				       * was last freed; else NULL */
+	uid_t *id_released_by;        /* IDS_SAFE: the user it was freed by */
+
+	/* Per-client log lines, normal [0] and trouble [1]: token buckets
+	 * against floods. */
+	struct srv_log_bucket {
+		uint64_t filled_ms;
+		unsigned int tokens;
+		unsigned long suppressed;
+	} log_bucket[2];
 
 	struct ivsh_server_stats st;
 };
@@ -109,6 +128,9 @@ void srv_log(const struct ivsh_server *srv, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Whether a per-client log line may go out now (a burst, then a few a
+ * second); says how many were left out once lines flow again. */
+bool srv_log_client_ok(struct ivsh_server *srv, int level);
 
 /* server_probe.c: 1 if a server listens on @p path (file @p st), 0 if
  * the file is stale, or -errno if that cannot be told (e.g. -EACCES). */
@@ -131,16 +153,21 @@ void srv_client_kill(struct ivsh_server *srv, struct client *c,
 		     uint64_t *counter, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void srv_settle(struct ivsh_server *srv);
+/* Stop accepting while a client has a backlog, resume once it drains. */
+void srv_throttle_accept(struct ivsh_server *srv);
 void srv_check_stalls(struct ivsh_server *srv);
 void srv_client_free(struct client *c);
 
 /* server_ids.c */
 int srv_ids_init(struct ivsh_server *srv);          /* 0 or -ENOMEM */
 void srv_ids_fini(struct ivsh_server *srv);
-/* A free ID for a new client, and the client after which it goes in the
- * list; -ENOSPC if max_clients are connected, -EBUSY if every free ID is
+/* A free ID for a new client of user @uid, and the client after which it
+ * goes in the list; -ENOSPC if max_clients are connected, -EBUSY if every
+ * free ID is held back, -EDQUOT if @uid has freed its share of the IDs
  * held back (IDS_SAFE). */
-int srv_ids_pick(struct ivsh_server *srv, struct client **after);
+int srv_ids_pick(struct ivsh_server *srv, uid_t uid, struct client **after);
+/* IDS_SAFE: how many held-back IDs one user may account for. */
+unsigned int srv_ids_user_quota(const struct ivsh_server *srv);
 void srv_ids_connected(struct ivsh_server *srv, struct client *c);
 void srv_ids_released(struct ivsh_server *srv, const struct client *c);
 

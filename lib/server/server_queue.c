@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Reference-counted descriptors and the per-client output queue. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -95,4 +96,44 @@ void msgq_clear(struct msgq *q)
 	q->slot = NULL;
 	q->cap = 0;
 	q->head = 0;
+}
+
+bool msgq_withdraw_peer(struct msgq *q, int64_t id, unsigned int nv,
+			uint32_t *head_count)
+{
+	uint32_t mask = q->cap - 1, found = 0, from = 0, j, before = 0;
+
+	if (!q->len || !nv)
+		return false;
+	/* Back from the newest message to the last gone notice for @id:
+	 * only the current announcement of @id lies after it. */
+	for (uint32_t i = q->len; i-- > 0;) {
+		const struct qmsg *m = &q->slot[(q->head + i) & mask];
+
+		if (m->value != id)
+			continue;
+		if (!m->fd) {
+			from = i + 1;
+			break;
+		}
+		found++;
+	}
+	if (found != nv)
+		return false; /* partly sent: the peer saw it */
+	/* Compact in place, oldest first, dropping those messages. */
+	j = from;
+	for (uint32_t i = from; i < q->len; i++) {
+		struct qmsg *m = &q->slot[(q->head + i) & mask];
+
+		if (m->value == id && m->fd) {
+			fdref_put(m->fd);
+			if (i < *head_count)
+				before++;
+			continue;
+		}
+		q->slot[(q->head + j++) & mask] = *m;
+	}
+	q->len = j;
+	*head_count -= before;
+	return true;
 }

@@ -23,7 +23,9 @@
 
 static int open_memfd(char *err, size_t errlen)
 {
-	int fd = memfd_create("ivshmem", MFD_CLOEXEC);
+	/* Sealable: once sized, no client can shrink it (every peer would
+	 * die of SIGBUS) or grow it. */
+	int fd = memfd_create("ivshmem", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
 	if (fd < 0) {
 		int rc = -errno;
@@ -32,6 +34,38 @@ static int open_memfd(char *err, size_t errlen)
 		return rc;
 	}
 	return fd;
+}
+
+/*
+ * An existing object or file we are about to reuse: it must be a regular
+ * file of our own user that nobody else may open, else another user may
+ * have planted it to read or write the peers' memory. @return 0 or
+ * -EPERM (@p err set, @p fd closed).
+ */
+static int check_reused(int fd, const char *what, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		int rc = -errno;
+
+		set_err(err, errlen, "%s: %s", what, strerror(-rc));
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		set_err(err, errlen, "%s exists and is not a regular file", what);
+	} else if (st.st_uid != geteuid()) {
+		set_err(err, errlen, "%s exists and belongs to uid %u, not to us: refusing to share it (remove it or pick another name)",
+			what, (unsigned int)st.st_uid);
+	} else if (st.st_mode & 077) {
+		set_err(err, errlen, "%s exists with mode %04o: other users could open it (chmod 600 it or remove it)",
+			what, (unsigned int)(st.st_mode & 07777));
+	} else {
+		return 0;
+	}
+	close(fd);
+	return -EPERM;
 }
 
 static int open_posix(struct ivsh_server *srv, char *err, size_t errlen)
@@ -50,7 +84,16 @@ static int open_posix(struct ivsh_server *srv, char *err, size_t errlen)
 		set_err(err, errlen, "shared memory name too long: %s", n);
 		return -ENAMETOOLONG;
 	}
-	fd = shm_open(name, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		char what[300];
+
+		/* glibc opens it O_NOFOLLOW. */
+		fd = shm_open(name, O_RDWR | O_CLOEXEC, 0600);
+		snprintf(what, sizeof(what), "shared memory %s", name);
+		if (fd >= 0 && (fd = check_reused(fd, what, err, errlen)) < 0)
+			return fd;
+	}
 	if (fd < 0) {
 		int rc = -errno;
 
@@ -95,11 +138,22 @@ static int open_path(struct ivsh_server *srv, char *err, size_t errlen)
 		free(tmpl);
 		return fd >= 0 ? fd : rc;
 	}
-	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* Never through a symlink; a file that was there already must be
+	 * ours and private. */
+	fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		char what[300];
+
+		fd = open(p, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		snprintf(what, sizeof(what), "shared memory file %s", p);
+		if (fd >= 0 && (fd = check_reused(fd, what, err, errlen)) < 0)
+			return fd;
+	}
 	if (fd < 0) {
 		rc = -errno;
 		set_err(err, errlen, "shared memory file %s: %s", p,
 			rc == -ENOENT ? "directory does not exist" :
+			rc == -ELOOP ? "is a symbolic link (refused)" :
 			strerror(-rc));
 		return rc;
 	}
@@ -191,6 +245,13 @@ int srv_shm_open(struct ivsh_server *srv, char *err, size_t errlen)
 	}
 	if (rc == 0)
 		rc = reserve_hugetlbfs(fd, size, err, errlen);
+	if (rc == 0 && srv->conf.shm_kind == IVSH_SERVER_SHM_MEMFD &&
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) <
+		    0) {
+		rc = -errno;
+		set_err(err, errlen, "cannot seal the shared memory: %s",
+			strerror(-rc));
+	}
 	if (rc == 0) {
 		srv->shm = fdref_new(fd);
 		if (!srv->shm)

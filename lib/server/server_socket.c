@@ -126,7 +126,8 @@ int srv_socket_open(struct ivsh_server *srv, char *err, size_t errlen)
 	}
 	srv->listen_fd = fd;
 
-	if (srv->conf.socket_mode && chmod(path, srv->conf.socket_mode) < 0) {
+	if ((srv->conf.socket_mode || srv->conf.set_mode) &&
+	    chmod(path, srv->conf.socket_mode) < 0) {
 		rc = -errno;
 		set_err(err, errlen, "chmod %s: %s", path, strerror(-rc));
 		goto fail;

@@ -354,44 +354,65 @@ static void churn(struct tc_fx *f, struct tclient **others, int nothers)
 	tc_pump(f->srv, all, nothers);
 }
 
+/*
+ * A peer that joined and never reads: its socket fills, then its queue.
+ * Peers joining while it is backlogged wait (accepting pauses), and a
+ * connect/close pair it never got is withdrawn, so what grows its queue
+ * past the bound is peers it was told of leaving.
+ */
 static void test_non_reader_dropped_on_full_queue(void **state)
 {
+	enum { MAX_STAYERS = 2000 };
 	struct tc_fx *f = *state;
-	struct tclient *c[2] = { 0 };
+	struct tclient **all = calloc(MAX_STAYERS + 1, sizeof(*all));
 	struct tclient *lazy;
 	struct ivsh_server_stats st;
-	int lazy_id, cycles = 0;
+	int lazy_id = 1, n = 1;
 
+	assert_non_null(all);
 	f->conf.max_queued = 32;
 	f->conf.stall_timeout_ms = 60000; /* only the queue bound acts */
 	tc_fx_start(f);
-	join(f, c, 0);
+	join(f, all, 0);
 	/* Joins, then never reads again. */
 	lazy = tc_connect(f->path);
 	assert_non_null(lazy);
-	tc_pump(f->srv, c, 1);
-	lazy_id = 1;
+	tc_pump(f->srv, all, 1);
 	assert_true(ivsh_server_client_pending(f->srv, lazy_id) >= 0);
-	/* Each cycle queues two notices for it; the others keep going. */
-	while (ivsh_server_client_pending(f->srv, lazy_id) >= 0 &&
-	       cycles < 5000) {
-		churn(f, c, 1);
-		cycles++;
+	/* Peers join and stay until its socket is full and accepting has
+	 * paused (more than max_queued / 2 waiting). */
+	while (ivsh_server_client_pending(f->srv, lazy_id) <= 16 &&
+	       n < MAX_STAYERS) {
+		all[n] = tc_connect(f->path);
+		assert_non_null(all[n]);
+		n++;
+		tc_pump(f->srv, all, n);
 	}
-	assert_true(cycles < 5000);
+	assert_true(n < MAX_STAYERS);
+	ivsh_server_get_stats(f->srv, &st);
+	assert_int_equal(st.accept_throttled, 1);
+	/* They leave: the notices of those it was told of pile up. */
+	while (n > 1 && ivsh_server_client_pending(f->srv, lazy_id) >= 0) {
+		tc_close(all[--n]);
+		tc_pump(f->srv, all, n);
+	}
 	ivsh_server_get_stats(f->srv, &st);
 	assert_int_equal(st.dropped_slow, 1);
 	assert_true(tc_log_has("output queue full"));
-	/* The reader got every connect and disconnect, and the lazy one's
-	 * disconnect too. */
-	assert_int_equal(c[0]->err, 0);
-	assert_int_equal(c[0]->peer_gone_events[1], 1);
-	assert_int_equal(c[0]->total_gone, (uint64_t)cycles + 1);
+	/* The reader got the lazy one's disconnect, and every stayer's. */
+	while (n > 1) {
+		tc_close(all[--n]);
+		tc_pump(f->srv, all, n);
+	}
+	assert_int_equal(all[0]->err, 0);
+	assert_int_equal(all[0]->peer_gone_events[1], 1);
+	assert_int_equal(all[0]->total_gone, all[0]->total_peer_vec);
 	assert_int_equal(ivsh_server_client_count(f->srv), 1);
 	/* Life goes on: the freed ID is handed out again. */
-	churn(f, c, 1);
+	churn(f, all, 1);
 	tc_close(lazy);
-	tc_close(c[0]);
+	tc_close(all[0]);
+	free(all);
 }
 
 static void test_non_reader_dropped_on_stall_time(void **state)
