@@ -150,11 +150,11 @@ static int open_port(struct testpmd *tp)
 	ivsh_port_mac(tp->port, tp->own_mac);
 	ivsh_port_peer_mac(tp->port, tp->peer_mac);
 	fprintf(stderr, PROG ": ready: device %s id %u peer %d engine %s mode %s"
-		" queues %u ring %u slot %u\n",
+		" queues %u ring %u slot %u copy %s\n",
 		ivsh_dev_backend(tp->dev), tp->own_id, tp->conf.peer,
 		tp->conf.engine->name, tp->conf.intr ? "intr" : "poll",
 		ivsh_port_nb_queues(tp->port), ivsh_port_ring_size(tp->port),
-		ivsh_port_slot_size(tp->port));
+		ivsh_port_slot_size(tp->port), ivsh_port_copy_name(tp->port));
 	return 0;
 }
 
