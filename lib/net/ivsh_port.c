@@ -449,10 +449,9 @@ const char *ivsh_port_copy_name(const struct ivsh_port *port)
 	return port->copy->name;
 }
 
-void ivsh_port_copy(const struct ivsh_port *port, void *dst, const void *src,
-		    uint32_t len)
+ivsh_copy_fn ivsh_port_copy_fn(const struct ivsh_port *port)
 {
-	port->copy->fn(dst, src, len);
+	return port->copy->fn;
 }
 
 uint16_t ivsh_port_peer(const struct ivsh_port *port)

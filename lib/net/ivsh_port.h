@@ -117,13 +117,15 @@ uint32_t ivsh_port_max_frame(const struct ivsh_port *port);
  * them ("auto": the CPUID choice).
  */
 const char *ivsh_port_copy_name(const struct ivsh_port *port);
+/** A copy routine: @len bytes, any length and alignment, between
+ * buffers that do not overlap. */
+typedef void (*ivsh_copy_fn)(void *dst, const void *src, size_t len);
 /**
- * Copy @len bytes (any length, buffers that do not overlap) with the
- * port's copy routine: for code that copies frames out of slots it got
- * from ivsh_port_rx_zc_peek() or into slots from ivsh_port_tx_zc_reserve().
+ * The port's copy routine (the one ivsh_port_copy_name() names): for code
+ * that copies frames out of slots it got from ivsh_port_rx_zc_peek() or
+ * into slots from ivsh_port_tx_zc_reserve().
  */
-void ivsh_port_copy(const struct ivsh_port *port, void *dst, const void *src,
-		    uint32_t len);
+ivsh_copy_fn ivsh_port_copy_fn(const struct ivsh_port *port);
 /** The validated layout the port runs on (for tools and tests). */
 const struct ivsh_layout_info *ivsh_port_layout(const struct ivsh_port *port);
 /** Own MAC address. */

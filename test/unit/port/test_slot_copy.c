@@ -174,7 +174,7 @@ static void roundtrip_with(const char *name)
 		assert_memory_equal(rxbuf, src_buf + 3, lens[i]);
 	}
 	memset(rxbuf, FILL, 64);
-	ivsh_port_copy(pr.port[1], rxbuf + 1, src_buf, 33);
+	ivsh_port_copy_fn(pr.port[1])(rxbuf + 1, src_buf, 33);
 	assert_memory_equal(rxbuf + 1, src_buf, 33);
 	assert_int_equal(rxbuf[0], FILL);
 	assert_int_equal(rxbuf[34], FILL);
