@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * bench_slot_copy [-m local|rx|tx] [-n COPIES] [-r REPS] [LEN...]
+ * bench_slot_copy [-m local|rx|tx|pipe] [-P AHEAD] [-n COPIES] [-r REPS] [LEN...]
  *
  * Cost per copy of every slot copy routine this CPU runs, and of libc's
  * memcpy called through a pointer, at each LEN (default 64..1500), the
@@ -15,12 +15,16 @@
  * -m tx: the producer copies a burst into slots the consumer has just
  *    read (shared in the other core's cache), timed after a PREFETCHW of
  *    each slot's first line, as the port's transmit burst does.
+ * -m pipe: both at once, as between two ports: the producer copies bursts
+ *    of 32 frames from its buffer into a ring of 1024 slots while the
+ *    consumer copies earlier bursts out; both copies timed (tx / rx).
  *    Cross-core modes print TSC ticks per frame: the median of
  *    COPIES / 32 bursts per rep over all reps (a preempted burst is an
  *    outlier the median ignores).
  */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,6 +36,7 @@
 #include "test_cpu.h"
 
 #if defined(__x86_64__)
+#include <immintrin.h>
 #include <x86intrin.h>
 #endif
 
@@ -149,12 +154,178 @@ static void x_consumer(struct xrun *x)
 	}
 }
 
+/* -m pipe: a ring of PRING slots, producer and consumer concurrent. */
+#define PRING 1024u
+
+struct pipe_run {
+	slot_copy_fn fn;
+	size_t len;
+	unsigned long bursts;
+	uint8_t *ring, *local[2];
+	alignas(64) _Atomic unsigned long prod;
+	alignas(64) _Atomic unsigned long cons;
+	uint64_t *tx, *rx;    /* ticks per burst */
+	unsigned int ahead;   /* -P: every line of frames k+1..k+ahead */
+};
+
+static inline uint8_t *pslot(const struct pipe_run *p, unsigned long f)
+{
+	return p->ring + (size_t)(f % PRING) * SLOT;
+}
+
+static void *pipe_producer(void *arg)
+{
+	struct pipe_run *p = arg;
+
+	test_pin_self(0);
+	for (unsigned long b = 0; b < p->bursts; b++) {
+		unsigned long f = b * BURST;
+
+		while (f + BURST - atomic_load_explicit(&p->cons, memory_order_acquire) > PRING)
+			;
+		uint64_t t0 = ticks();
+		for (unsigned k = 0; k < BURST; k++)
+			__builtin_prefetch(pslot(p, f + k), 1);
+		for (unsigned k = 0; k < p->ahead && k < BURST; k++)
+			prefetch_frame(pslot(p, f + k), p->len, 1);
+		for (unsigned k = 0; k < BURST; k++) {
+			if (p->ahead && k + p->ahead < BURST)
+				prefetch_frame(pslot(p, f + k + p->ahead), p->len, 1);
+			p->fn(pslot(p, f + k), p->local[0] + k * SLOT, p->len);
+		}
+		p->tx[b] = ticks() - t0;
+		atomic_store_explicit(&p->prod, f + BURST, memory_order_release);
+	}
+	return NULL;
+}
+
+static void pipe_consumer(struct pipe_run *p)
+{
+	test_pin_self(1);
+	for (unsigned long b = 0; b < p->bursts; b++) {
+		unsigned long f = b * BURST;
+
+		while (atomic_load_explicit(&p->prod, memory_order_acquire) < f + BURST)
+			;
+		uint64_t t0 = ticks();
+		for (unsigned k = 0; k < BURST; k++)
+			__builtin_prefetch(pslot(p, f + k));
+		for (unsigned k = 0; k < p->ahead && k < BURST; k++)
+			prefetch_frame(pslot(p, f + k), p->len, 0);
+		for (unsigned k = 0; k < BURST; k++) {
+			if (p->ahead && k + p->ahead < BURST)
+				prefetch_frame(pslot(p, f + k + p->ahead), p->len, 0);
+			p->fn(p->local[1] + k * SLOT, pslot(p, f + k), p->len);
+		}
+		p->rx[b] = ticks() - t0;
+		atomic_store_explicit(&p->cons, f + BURST, memory_order_release);
+	}
+}
+
+static int cmp_u64(const void *a, const void *b);
+
+static double median_per_frame(uint64_t *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return (double)v[n / 2] / BURST;
+}
+
+static int pipe_mode(const struct slot_copy **r, unsigned int nr,
+		     const size_t *lens, unsigned int nlens, unsigned int ahead,
+		     unsigned long copies, unsigned long reps)
+{
+	unsigned long bursts = copies / BURST ? copies / BURST : 1;
+	static struct pipe_run p;
+
+	p.ahead = ahead;	uint64_t *tx[MAX_ROUTINES], *rx[MAX_ROUTINES];
+
+	p.bursts = bursts;
+	p.ring = aligned_alloc(64, (size_t)PRING * SLOT);
+	p.local[0] = aligned_alloc(64, (size_t)BURST * SLOT);
+	p.local[1] = aligned_alloc(64, (size_t)BURST * SLOT);
+	p.tx = calloc(bursts, sizeof(uint64_t));
+	p.rx = calloc(bursts, sizeof(uint64_t));
+	for (unsigned int k = 0; k < nr; k++) {
+		tx[k] = calloc(bursts * reps, sizeof(uint64_t));
+		rx[k] = calloc(bursts * reps, sizeof(uint64_t));
+		if (tx[k] == NULL || rx[k] == NULL)
+			return 1;
+	}
+	if (p.ring == NULL || p.local[0] == NULL || p.local[1] == NULL ||
+	    p.tx == NULL || p.rx == NULL)
+		return 1;
+	memset(p.ring, 1, (size_t)PRING * SLOT);
+	memset(p.local[0], 2, (size_t)BURST * SLOT);
+	memset(p.local[1], 3, (size_t)BURST * SLOT);
+	printf("%6s", "len");
+	for (unsigned int k = 0; k < nr; k++)
+		printf(" %19s", r[k]->name);
+	printf("   (pipe: TSC ticks per frame, tx/rx, median of %lu bursts)\n",
+	       bursts * reps);
+	for (unsigned int li = 0; li < nlens; li++) {
+		p.len = lens[li];
+		for (unsigned long rep = 0; rep < reps; rep++)
+			for (unsigned int k = 0; k < nr; k++) {
+				pthread_t th;
+
+				p.fn = r[k]->fn;
+				atomic_store(&p.prod, 0);
+				atomic_store(&p.cons, 0);
+				if (pthread_create(&th, NULL, pipe_producer, &p) != 0)
+					return 1;
+				pipe_consumer(&p);
+				pthread_join(th, NULL);
+				memcpy(tx[k] + rep * bursts, p.tx, bursts * sizeof(uint64_t));
+				memcpy(rx[k] + rep * bursts, p.rx, bursts * sizeof(uint64_t));
+			}
+		printf("%6zu", lens[li]);
+		for (unsigned int k = 0; k < nr; k++)
+			printf("      %6.1f / %6.1f",
+			       median_per_frame(tx[k], bursts * reps),
+			       median_per_frame(rx[k], bursts * reps));
+		printf("\n");
+	}
+	return 0;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
 }
+
+#if defined(__x86_64__)
+/*
+ * Candidate measured here only: AVX-512 streaming (non-temporal) stores
+ * for the 64-byte aligned part of dst, ordinary moves for the ends, and
+ * an SFENCE (the port would need one before publishing the index).
+ */
+__attribute__((target("avx512f")))
+static void copy_avx512_nt(void *dst, const void *src, size_t len)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+	size_t head = (64 - ((uintptr_t)d & 63)) & 63;
+
+	if (len < 128) {
+		memcpy(d, s, len);
+		return;
+	}
+	memcpy(d, s, head);
+	d += head;
+	s += head;
+	len -= head;
+	while (len >= 64) {
+		_mm512_stream_si512((__m512i *)(void *)d, _mm512_loadu_si512(s));
+		d += 64;
+		s += 64;
+		len -= 64;
+	}
+	memcpy(d, s, len);
+	_mm_sfence();
+}
+#endif
 
 static void *(*volatile libc_memcpy)(void *, const void *, size_t) = memcpy;
 
@@ -247,8 +418,8 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "-m") == 0 && i + 1 < argc) {
 			mode = argv[++i];
 			if (strcmp(mode, "local") != 0 && strcmp(mode, "rx") != 0 &&
-			    strcmp(mode, "tx") != 0) {
-				fprintf(stderr, "bench_slot_copy: -m local, rx or tx\n");
+			    strcmp(mode, "tx") != 0 && strcmp(mode, "pipe") != 0) {
+				fprintf(stderr, "bench_slot_copy: -m local, rx, tx or pipe\n");
 				return 2;
 			}
 			continue;
@@ -284,6 +455,13 @@ int main(int argc, char **argv)
 	unsigned int nr = slot_copy_supported(r, MAX_ROUTINES - 1);
 	static const struct slot_copy libc = { "libc-memcpy", via_libc };
 	r[nr++] = &libc;
+#if defined(__x86_64__)
+	static const struct slot_copy nt = { "avx512-nt", copy_avx512_nt };
+	if (strcmp(r[0]->name, "avx512") == 0 && nr < MAX_ROUTINES)
+		r[nr++] = &nt;
+#endif
+	if (strcmp(mode, "pipe") == 0)
+		return pipe_mode(r, nr, lens, nlens, ahead, copies, reps);
 	if (strcmp(mode, "local") != 0)
 		return cross_core(r, nr, lens, nlens, mode[0] == 't', ahead,
 				  copies, reps);
