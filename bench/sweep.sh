@@ -148,17 +148,21 @@ dpdk_copy=''
 # ivsh-testpmd txonly -> rxonly at LEN; prints the rate
 run_ivsh() {
 	local len=$1 sock=$WORK/ivsh.sock rx
-	rm -f "$sock"
+	rm -f "$sock" "$WORK"/ivsh-*.log "$WORK"/ivsh-*.err
 	start_server "$sock"
+	# The receiver connects first and gets ID 0 (and the sender ID 1):
+	# the sender starts once the receiver's port is open.
 	"$TESTPMD" --device "server:$sock" --peer 1 --engine rxonly --no-verify \
 		--cpu "$RX_CPU" --stats-period 1 --duration $((SECS + 4)) \
 		>"$WORK/ivsh-rx.log" 2>"$WORK/ivsh-rx.err" &
 	rx=$!
 	PIDS+=("$rx")
-	wait_for log 'ready:' "$WORK/ivsh-rx.err"
+	wait_for log 'ready:' "$WORK/ivsh-rx.err" ||
+		echo "$prog: ivsh-testpmd receiver not ready after 20 s" >&2
 	"$TESTPMD" --device "server:$sock" --peer 0 --engine txonly --no-verify \
 		--pkt-len "$len" --cpu "$TX_CPU" --wait-link 10 --duration "$SECS" \
-		>"$WORK/ivsh-tx.log" 2>&1
+		>"$WORK/ivsh-tx.log" 2>&1 ||
+		echo "$prog: ivsh-testpmd sender failed: $(tail -n 1 "$WORK/ivsh-tx.log")" >&2
 	stop_pid "$rx"
 	stop_pid "$SERVER_PID"
 	# The receiver's final rate: frames over the time they arrived in.
@@ -188,7 +192,7 @@ dpdk_cmd() {
 # command itself runs late on a busy machine).
 interactive() { # NAME: runs CMD reading commands from a fifo
 	local name=$1
-	rm -f "$WORK/$name.in"
+	rm -f "$WORK/$name.in" "$WORK/$name.log"
 	mkfifo "$WORK/$name.in"
 	# Line-buffered: the replies must reach the log as they are printed.
 	stdbuf -oL "${CMD[@]}" -i <"$WORK/$name.in" >"$WORK/$name.log" 2>&1 &
@@ -248,6 +252,7 @@ run_dpdk() {
 	say rx start
 	dpdk_cmd tx "$RX_CPU" "$txv" txonly "$len" "${eal[@]}" "${txeal[@]}"
 	# (--stats-period: without it, and no terminal, it would exit at once)
+	rm -f "$WORK/tx.log"
 	"${CMD[@]}" --auto-start --stats-period 1 </dev/null >"$WORK/tx.log" 2>&1 &
 	tx=$!
 	PIDS+=("$tx")
