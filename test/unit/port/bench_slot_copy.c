@@ -18,6 +18,8 @@
  * -m pipe: both at once, as between two ports: the producer copies bursts
  *    of 32 frames from its buffer into a ring of 1024 slots while the
  *    consumer copies earlier bursts out; both copies timed (tx / rx).
+ *    BENCH_CLDEMOTE=tx, rx or txrx: CLDEMOTE every slot line after the
+ *    producer wrote it (tx) or the consumer read it (rx), a candidate.
  *    Cross-core modes print TSC ticks per frame: the median of
  *    COPIES / 32 bursts per rep over all reps (a preempted burst is an
  *    outlier the median ignores).
@@ -166,7 +168,24 @@ struct pipe_run {
 	alignas(64) _Atomic unsigned long cons;
 	uint64_t *tx, *rx;    /* ticks per burst */
 	unsigned int ahead;   /* -P: every line of frames k+1..k+ahead */
+	bool demote;          /* CLDEMOTE every line the producer wrote */
+	bool demote_rx;       /* CLDEMOTE every slot line the consumer read */
 };
+
+#if defined(__x86_64__)
+__attribute__((target("cldemote")))
+static void demote_frame(const uint8_t *p, size_t len)
+{
+	for (size_t o = 0; o < len; o += 64)
+		_cldemote((void *)(uintptr_t)(p + o));
+}
+#else
+static void demote_frame(const uint8_t *p, size_t len)
+{
+	(void)p;
+	(void)len;
+}
+#endif
 
 static inline uint8_t *pslot(const struct pipe_run *p, unsigned long f)
 {
@@ -192,6 +211,8 @@ static void *pipe_producer(void *arg)
 			if (p->ahead && k + p->ahead < BURST)
 				prefetch_frame(pslot(p, f + k + p->ahead), p->len, 1);
 			p->fn(pslot(p, f + k), p->local[0] + k * SLOT, p->len);
+			if (p->demote)
+				demote_frame(pslot(p, f + k), p->len);
 		}
 		p->tx[b] = ticks() - t0;
 		atomic_store_explicit(&p->prod, f + BURST, memory_order_release);
@@ -216,6 +237,8 @@ static void pipe_consumer(struct pipe_run *p)
 			if (p->ahead && k + p->ahead < BURST)
 				prefetch_frame(pslot(p, f + k + p->ahead), p->len, 0);
 			p->fn(p->local[1] + k * SLOT, pslot(p, f + k), p->len);
+			if (p->demote_rx)
+				demote_frame(pslot(p, f + k), p->len);
 		}
 		p->rx[b] = ticks() - t0;
 		atomic_store_explicit(&p->cons, f + BURST, memory_order_release);
@@ -237,7 +260,10 @@ static int pipe_mode(const struct slot_copy **r, unsigned int nr,
 	unsigned long bursts = copies / BURST ? copies / BURST : 1;
 	static struct pipe_run p;
 
-	p.ahead = ahead;	uint64_t *tx[MAX_ROUTINES], *rx[MAX_ROUTINES];
+	p.ahead = ahead;
+	const char *dm = getenv("BENCH_CLDEMOTE");
+	p.demote = dm != NULL && strstr(dm, "tx") != NULL;
+	p.demote_rx = dm != NULL && strstr(dm, "rx") != NULL;	uint64_t *tx[MAX_ROUTINES], *rx[MAX_ROUTINES];
 
 	p.bursts = bursts;
 	p.ring = aligned_alloc(64, (size_t)PRING * SLOT);
