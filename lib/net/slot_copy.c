@@ -264,8 +264,9 @@ static struct cpu_caps cpu_caps(void)
 
 /*
  * Best first. AVX-512 leads where it runs: with 64-byte vectors a
- * 1536-byte slot is 24 loads and 24 stores, and measured on the machines
- * of doc/benchmarks.md it is the fastest routine from 256 bytes up.
+ * 1536-byte slot is 24 loads and 24 stores, and between two cores it
+ * costs the least or ties from 256 bytes up (doc/benchmarks.md, "Slot
+ * copy"); streaming stores measured 2-3x slower, so there are none.
  */
 static const struct slot_copy routines[] = {
 #ifdef SLOT_COPY_X86
