@@ -147,7 +147,7 @@ copy_routine=''
 dpdk_copy=''
 # ivsh-testpmd txonly -> rxonly at LEN; prints the rate
 run_ivsh() {
-	local len=$1 sock=$WORK/ivsh.sock rx
+	local len=$1 sock=$WORK/ivsh.sock rx i
 	rm -f "$sock" "$WORK"/ivsh-*.log "$WORK"/ivsh-*.err
 	start_server "$sock"
 	# The receiver connects first and gets ID 0 (and the sender ID 1):
@@ -157,8 +157,11 @@ run_ivsh() {
 		>"$WORK/ivsh-rx.log" 2>"$WORK/ivsh-rx.err" &
 	rx=$!
 	PIDS+=("$rx")
-	wait_for log 'ready:' "$WORK/ivsh-rx.err" ||
-		echo "$prog: ivsh-testpmd receiver not ready after 20 s" >&2
+	for ((i = 0; i < 400; i++)); do
+		grep -q 'ready:' "$WORK/ivsh-rx.err" 2>/dev/null && break
+		kill -0 "$rx" 2>/dev/null || { stop_pid "$SERVER_PID"; echo 0.000; return; }
+		sleep 0.05
+	done
 	"$TESTPMD" --device "server:$sock" --peer 0 --engine txonly --no-verify \
 		--pkt-len "$len" --cpu "$TX_CPU" --wait-link 10 --duration "$SECS" \
 		>"$WORK/ivsh-tx.log" 2>&1 ||
@@ -300,10 +303,15 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		for k in $kinds; do
 			if [ "$k" = ivsh-testpmd ]; then m=$(run_ivsh "$len")
 			else m=$(run_dpdk "$k" "$len"); fi
-			[ -n "$copy_routine" ] || [ "$k" != ivsh-testpmd ] ||
-				copy_routine=$(grep -o 'copy [a-z0-9-]*' "$WORK/ivsh-rx.err" | head -n 1 | cut -d' ' -f2)
+			if [ -z "$copy_routine" ] && [ "$k" = ivsh-testpmd ]; then
+				copy_routine=$(sed -n 's/.*ready:.* copy \([a-z0-9-]*\).*/\1/p' "$WORK/ivsh-rx.err" | head -n 1)
+				if [ -z "$copy_routine" ]; then
+					echo "$prog: ivsh-testpmd did not start: $(tail -n 1 "$WORK/ivsh-rx.err")" >&2
+					exit 1
+				fi
+			fi
 			[ -n "$dpdk_copy" ] || [ "$k" != net_ivshmem ] ||
-				dpdk_copy=$(grep -o 'copy [a-z0-9-]*' "$WORK/rx.log" | head -n 1 | cut -d' ' -f2)
+				dpdk_copy=$(sed -n 's/.*max frame [0-9]*, copy \([a-z0-9-]*\).*/\1/p' "$WORK/rx.log" | head -n 1)
 			res[$k,$len]+=" $m"
 			printf '%s: round %d %5d B %-13s %8s Mpps\n' "$prog" "$r" "$len" "$k" "$m"
 		done
@@ -318,8 +326,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 loads+=("$(loadavg)")
 
-best() { printf '%s\n' $1 | sort -g | tail -n 1; } # $1: words
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
+best() { printf '%s\n' $1 | sort -g | tail -n 1; } # $1: words; "" if none
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
 
 echo
 echo "CPU: $(cpu_field 'model name') ($(cpu_field vendor_id) family $(cpu_field 'cpu family') model $(cpu_field model)), $(nproc) CPUs"
@@ -336,12 +344,12 @@ echo
 printf '%6s %12s %12s %12s %8s %8s %12s %8s %8s\n' bytes ivsh-testpmd net_memif memif_zc \
 	"/memif" "/zc" net_ivshmem "/memif" "/zc"
 for len in $SIZES; do
-	i=$(best "${res[ivsh-testpmd,$len]:-0}")
-	m=$(best "${res[net_memif,$len]:-0}")
-	z=$(best "${res[net_memif_zc,$len]:-0}")
-	d=$(best "${res[net_ivshmem,$len]:-0}")
-	printf '%6s %12s %12s %12s %8s %8s %12s %8s %8s\n' "$len" "$i" "$m" "$z" \
-		"$(ratio "$i" "$m")" "$(ratio "$i" "$z")" "$d" \
+	i=$(best "${res[ivsh-testpmd,$len]:-}")
+	m=$(best "${res[net_memif,$len]:-}")
+	z=$(best "${res[net_memif_zc,$len]:-}")
+	d=$(best "${res[net_ivshmem,$len]:-}")
+	printf '%6s %12s %12s %12s %8s %8s %12s %8s %8s\n' "$len" "${i:--}" "${m:--}" "${z:--}" \
+		"$(ratio "$i" "$m")" "$(ratio "$i" "$z")" "${d:--}" \
 		"$(ratio "$d" "$m")" "$(ratio "$d" "$z")"
 done
 if [ $have_dpdk = 1 ]; then
