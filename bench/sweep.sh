@@ -18,7 +18,9 @@
 #
 # Environment: ROUNDS (default 3), SECS (seconds of traffic per run,
 # default 2; the run takes about 2 s more), SIZES (default
-# "64 128 256 512 1024 1500 4096 9000"), KINDS (default all four),
+# "64 128 256 512 1024 1500 4096 9000"), KINDS (default the four above;
+# ivsh-testpmd@ROUTINE adds ivsh-testpmd with IVSH_PORT_COPY=ROUTINE, to
+# compare copy routines in the same rounds),
 # RX_CPU / TX_CPU (default 1 / 0), IVSH_PORT_COPY (passed on: force a
 # copy routine). The defaults take about 10 minutes on 2 CPUs.
 # Exits 77 when ivsh-testpmd or ivsh-server is not built; without
@@ -50,8 +52,12 @@ for len in $SIZES; do
 	fi
 done
 for k in $KINDS; do
-	case "$k" in ivsh-testpmd|net_ivshmem|net_memif|net_memif_zc) ;;
-	*) echo "$prog: KINDS: unknown '$k' (ivsh-testpmd net_ivshmem net_memif net_memif_zc)" >&2; exit 2 ;;
+	case "$k" in
+	ivsh-testpmd|net_ivshmem|net_memif|net_memif_zc) ;;
+	ivsh-testpmd@*[!a-z0-9-]*|ivsh-testpmd@)
+		echo "$prog: KINDS: bad copy routine in '$k'" >&2; exit 2 ;;
+	ivsh-testpmd@*) ;;
+	*) echo "$prog: KINDS: unknown '$k' (ivsh-testpmd[@ROUTINE] net_ivshmem net_memif net_memif_zc)" >&2; exit 2 ;;
 	esac
 done
 for b in "$TESTPMD" "$SERVER"; do
@@ -145,14 +151,16 @@ stop_pid() { kill -INT "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 # From the receivers' logs, set by the main loop.
 copy_routine=''
 dpdk_copy=''
-# ivsh-testpmd txonly -> rxonly at LEN; prints the rate
+# ivsh-testpmd txonly -> rxonly at LEN [with copy routine ROUTINE, both
+# sides]; prints the rate
 run_ivsh() {
-	local len=$1 sock=$WORK/ivsh.sock rx i
+	local len=$1 sock=$WORK/ivsh.sock rx i run=()
+	[ -z "${2:-}" ] || run=(env "IVSH_PORT_COPY=$2")
 	rm -f "$sock" "$WORK"/ivsh-*.log "$WORK"/ivsh-*.err
 	start_server "$sock"
 	# The receiver connects first and gets ID 0 (and the sender ID 1):
 	# the sender starts once the receiver's port is open.
-	"$TESTPMD" --device "server:$sock" --peer 1 --engine rxonly --no-verify \
+	"${run[@]}" "$TESTPMD" --device "server:$sock" --peer 1 --engine rxonly --no-verify \
 		--cpu "$RX_CPU" --stats-period 1 --duration $((SECS + 4)) \
 		>"$WORK/ivsh-rx.log" 2>"$WORK/ivsh-rx.err" &
 	rx=$!
@@ -162,7 +170,7 @@ run_ivsh() {
 		kill -0 "$rx" 2>/dev/null || { stop_pid "$SERVER_PID"; echo 0.000; return; }
 		sleep 0.05
 	done
-	"$TESTPMD" --device "server:$sock" --peer 0 --engine txonly --no-verify \
+	"${run[@]}" "$TESTPMD" --device "server:$sock" --peer 0 --engine txonly --no-verify \
 		--pkt-len "$len" --cpu "$TX_CPU" --wait-link 10 --duration "$SECS" \
 		>"$WORK/ivsh-tx.log" 2>&1 ||
 		echo "$prog: ivsh-testpmd sender failed: $(tail -n 1 "$WORK/ivsh-tx.log")" >&2
@@ -301,26 +309,30 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	echo "$prog: round $r/$ROUNDS, load average ${loads[-1]}"
 	for len in $SIZES; do
 		for k in $kinds; do
-			if [ "$k" = ivsh-testpmd ]; then m=$(run_ivsh "$len")
-			else m=$(run_dpdk "$k" "$len"); fi
-			if [ -z "$copy_routine" ] && [ "$k" = ivsh-testpmd ]; then
-				copy_routine=$(sed -n 's/.*ready:.* copy \([a-z0-9-]*\).*/\1/p' "$WORK/ivsh-rx.err" | head -n 1)
-				if [ -z "$copy_routine" ]; then
+			if [ "${k%%@*}" = ivsh-testpmd ]; then
+				routine=
+				[ "$k" = ivsh-testpmd ] || routine=${k#ivsh-testpmd@}
+				m=$(run_ivsh "$len" "$routine")
+				if ! grep -q 'ready:' "$WORK/ivsh-rx.err"; then
 					echo "$prog: ivsh-testpmd did not start: $(tail -n 1 "$WORK/ivsh-rx.err")" >&2
 					exit 1
 				fi
+				[ -n "$copy_routine" ] || [ -n "$routine" ] ||
+					copy_routine=$(sed -n 's/.*ready:.* copy \([a-z0-9-]*\).*/\1/p' "$WORK/ivsh-rx.err" | head -n 1)
+			else
+				m=$(run_dpdk "$k" "$len")
 			fi
 			[ -n "$dpdk_copy" ] || [ "$k" != net_ivshmem ] ||
 				dpdk_copy=$(sed -n 's/.*max frame [0-9]*, copy \([a-z0-9-]*\).*/\1/p' "$WORK/rx.log" | head -n 1)
 			res[$k,$len]+=" $m"
-			printf '%s: round %d %5d B %-13s %8s Mpps\n' "$prog" "$r" "$len" "$k" "$m"
+			printf '%s: round %d %5d B %-20s %8s Mpps\n' "$prog" "$r" "$len" "$k" "$m"
 		done
 	done
 	if [ $have_dpdk = 1 ]; then
 		for fwd in txonly rxonly; do
 			m=$(run_null "$fwd")
 			res[null-$fwd]+=" $m"
-			printf '%s: round %d %5d B %-13s %8s Mpps\n' "$prog" "$r" 64 "null-$fwd" "$m"
+			printf '%s: round %d %5d B %-20s %8s Mpps\n' "$prog" "$r" 64 "null-$fwd" "$m"
 		done
 	fi
 done
@@ -337,7 +349,7 @@ echo
 echo "Every round, Mpps:"
 for len in $SIZES; do
 	for k in $kinds; do
-		printf '%6s %-13s%s  best %s\n' "$len" "$k" "${res[$k,$len]}" "$(best "${res[$k,$len]}")"
+		printf '%6s %-20s%s  best %s\n' "$len" "$k" "${res[$k,$len]}" "$(best "${res[$k,$len]}")"
 	done
 done
 echo

@@ -515,9 +515,14 @@ int main(int argc, char **argv)
 				slot_copy_fn fn = r[k]->fn;
 				uint64_t t0 = now_ns();
 
-				for (unsigned long c = 0; c < copies; c++)
-					fn(dst + (c & 3) * SLOT,
-					   ring + (size_t)(c % SLOTS) * SLOT, lens[li]);
+				if (getenv("BENCH_INTO_SLOTS") != NULL)
+					for (unsigned long c = 0; c < copies; c++)
+						fn(ring + (size_t)(c % SLOTS) * SLOT,
+						   dst, lens[li]);
+				else
+					for (unsigned long c = 0; c < copies; c++)
+						fn(dst + (c & 3) * SLOT,
+						   ring + (size_t)(c % SLOTS) * SLOT, lens[li]);
 				double ns = (double)(now_ns() - t0) / (double)copies;
 				if (ns < best[k])
 					best[k] = ns;
