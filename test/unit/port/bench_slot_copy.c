@@ -8,7 +8,8 @@
  *
  * -m local (default): one thread, nanoseconds per copy, best of REPS
  *    (default 15) runs of COPIES (default 200000) copies, from a ring of
- *    1024 slots of 1536 bytes (in L2) to a 64-byte aligned buffer.
+ *    1024 slots of 1536 bytes (in L2) to a 64-byte aligned buffer;
+ *    with BENCH_INTO_SLOTS set, from one buffer into the slots instead.
  * -m rx: two threads on CPUs 0 and 1. The producer writes a burst of 32
  *    slots, the consumer copies them out, timed: the receive side, whose
  *    source lines are dirty in the other core's cache.
