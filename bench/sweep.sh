@@ -12,7 +12,7 @@
 # (net_null, txonly and rxonly in one process). ROUNDS rounds alternate
 # the programs; every run is printed as it ends, then per size the rate of
 # every round, the best of each and the ratios of the bests (load from
-# elsewhere only slows a run down). The header names the CPU and the
+# elsewhere only slows a run down), and the targets, met or missed. The header names the CPU and the
 # slot copy routine the ports chose; the load average is printed at the
 # start of every round and at the end.
 #
@@ -339,6 +339,19 @@ done
 loads+=("$(loadavg)")
 
 best() { printf '%s\n' $1 | sort -g | tail -n 1; } # $1: words; "" if none
+verdicts=()
+# target WHAT A B MIN: "WHAT: A/B = R (target >= MIN: met|missed)"
+target() {
+	if [ -z "$2" ] || [ -z "$3" ]; then
+		echo "$1: not measured"
+		return
+	fi
+	awk -v w="$1" -v a="$2" -v b="$3" -v t="$4" 'BEGIN {
+		if (b <= 0) { printf "%s: no memif rate\n", w; exit }
+		r = a / b
+		printf "%s: %.3f / %.3f = %.2fx (target >= %sx: %s)\n", w, a, b, r, t,
+		       (r >= t) ? "met" : "missed" }'
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
 
 echo
@@ -363,7 +376,19 @@ for len in $SIZES; do
 	printf '%6s %12s %12s %12s %8s %8s %12s %8s %8s\n' "$len" "${i:--}" "${m:--}" "${z:--}" \
 		"$(ratio "$i" "$m")" "$(ratio "$i" "$z")" "${d:--}" \
 		"$(ratio "$d" "$m")" "$(ratio "$d" "$z")"
+	# Against the faster memif mode of this run.
+	fm=$(best "$m $z")
+	want=1.5
+	[ "$len" -le 512 ] && want=2.0
+	verdicts+=("$(target "ivsh-testpmd $len B" "$i" "$fm" "$want")")
+	case "$len" in
+	64) verdicts+=("$(target "net_ivshmem 64 B" "$d" "$fm" 1.5)") ;;
+	1500) verdicts+=("$(target "net_ivshmem 1500 B" "$d" "$fm" 1.3)") ;;
+	esac
 done
+echo
+echo "Targets (ratio of the bests against the faster memif mode):"
+printf '  %s\n' "${verdicts[@]}"
 if [ $have_dpdk = 1 ]; then
 	nt=$(best "${res[null-txonly]}") nr=$(best "${res[null-rxonly]}")
 	echo
