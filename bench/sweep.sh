@@ -12,12 +12,12 @@
 # (net_null, txonly and rxonly in one process). ROUNDS rounds alternate
 # the programs; every run is printed as it ends, then per size the rate of
 # every round, the best of each and the ratios of the bests (load from
-# elsewhere only slows a run down), and the targets, met or missed. The header names the CPU and the
-# slot copy routine the ports chose; the load average is printed at the
-# start of every round and at the end.
+# elsewhere only slows a run down), and the targets, met or missed. The
+# header names the CPU and the slot copy routine the ports chose; the
+# load average is printed at the start of every round and at the end.
 #
 # Environment: ROUNDS (default 3), SECS (seconds of traffic per run,
-# default 2; the run takes about 2 s more), SIZES (default
+# default 2; a run takes 2-4 s more), SIZES (default
 # "64 128 256 512 1024 1500 4096 9000"), KINDS (default the four above;
 # ivsh-testpmd@ROUTINE adds ivsh-testpmd with IVSH_PORT_COPY=ROUTINE, to
 # compare copy routines in the same rounds),
@@ -28,7 +28,7 @@
 set -uo pipefail
 
 prog=sweep
-case "${1:-}" in -h|--help) sed -n '3,26s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '3,29s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 BUILD=$(realpath -- "${1:-build}") || { echo "$prog: no build folder ${1:-build}" >&2; exit 2; }
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-2}
