@@ -28,7 +28,7 @@
 set -uo pipefail
 
 prog=sweep
-case "${1:-}" in -h|--help) sed -n '3,29s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '3,27s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 BUILD=$(realpath -- "${1:-build}") || { echo "$prog: no build folder ${1:-build}" >&2; exit 2; }
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-2}
