@@ -44,6 +44,10 @@ DPDK_TESTPMD=${DPDK_TESTPMD:-$(command -v dpdk-testpmd || true)}
 posint() { case "$2" in ''|*[!0-9]*|0) echo "$prog: $1 must be a positive integer, not '$2'" >&2; exit 2 ;; esac; }
 posint ROUNDS "$ROUNDS"
 posint SECS "$SECS"
+for c in "$RX_CPU" "$TX_CPU"; do
+	case "$c" in ''|*[!0-9]*) echo "$prog: RX_CPU and TX_CPU must be CPU numbers, not '$c'" >&2; exit 2 ;; esac
+done
+[ "$RX_CPU" != "$TX_CPU" ] || { echo "$prog: RX_CPU and TX_CPU must differ" >&2; exit 2; }
 for len in $SIZES; do
 	posint SIZES "$len"
 	if [ "$len" -lt 64 ] || [ "$len" -gt 9000 ]; then
