@@ -153,11 +153,11 @@ static int open_port(struct testpmd *tp)
 	if (tp->conf.has_eth_dst)
 		memcpy(tp->peer_mac, tp->conf.eth_dst, sizeof(tp->peer_mac));
 	fprintf(stderr, PROG ": ready: device %s id %u peer %d engine %s mode %s"
-		" queues %u ring %u slot %u\n",
+		" queues %u ring %u slot %u copy %s\n",
 		ivsh_dev_backend(tp->dev), tp->own_id, tp->conf.peer,
 		tp->conf.engine->name, tp->conf.intr ? "intr" : "poll",
 		ivsh_port_nb_queues(tp->port), ivsh_port_ring_size(tp->port),
-		ivsh_port_slot_size(tp->port));
+		ivsh_port_slot_size(tp->port), ivsh_port_copy_name(tp->port));
 	return 0;
 }
 

@@ -265,6 +265,7 @@ static int port_setup_queues(struct ivsh_port *port)
 		tq->port = port;
 		tq->q = q;
 		tq->prefetchw = port_cpu_has_prefetchw();
+		tq->copy = port->copy->fn;
 
 		ivsh_ring_cons_init_split(&rq->ring, &LAY_CHAN_CONS(in)->cons,
 					  &LAY_CHAN_PROD(in)->prod,
@@ -274,6 +275,7 @@ static int port_setup_queues(struct ivsh_port *port)
 		rq->max_segs = port_max_segs(slot);
 		rq->max_one_slot = slot < IVSH_PORT_MAX_FRAME ? slot
 							      : IVSH_PORT_MAX_FRAME;
+		rq->copy = port->copy->fn;
 		rq->pline = LAY_CHAN_PROD(in);
 		rq->peer_epoch = (uint32_t)(atomic_load_explicit(
 			&LAY_CHAN_PROD(in)->gen, memory_order_acquire) >> 32);
@@ -311,6 +313,7 @@ int ivsh_port_open(struct ivsh_port **portp, struct ivsh_dev *dev,
 {
 	struct port_attach *at;
 	struct ivsh_port *port;
+	const struct slot_copy *copy;
 	bool created = false;
 	int rc;
 
@@ -323,6 +326,17 @@ int ivsh_port_open(struct ivsh_port **portp, struct ivsh_dev *dev,
 	uint16_t self = ivsh_dev_id(dev);
 	if (conf->peer == self) {
 		port_set_error("peer %u is this device's own ID", conf->peer);
+		return -EINVAL;
+	}
+	const char *want = getenv(SLOT_COPY_ENV);
+	rc = slot_copy_pick(want, &copy);
+	if (rc < 0) {
+		if (rc == -ENOTSUP)
+			port_set_error("%s=%s: this CPU does not run that copy routine",
+				       SLOT_COPY_ENV, want);
+		else
+			port_set_error("%s=%s: unknown copy routine (one of: %s)",
+				       SLOT_COPY_ENV, want, slot_copy_names());
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&attach_lock);
@@ -363,6 +377,7 @@ int ivsh_port_open(struct ivsh_port **portp, struct ivsh_dev *dev,
 	port->nb_queues = conf->nb_queues ? conf->nb_queues
 					  : li->p.queues_per_link;
 	port->intr = conf->intr;
+	port->copy = copy;
 	port->peer_entry = lay_peer(at->base, li, conf->peer);
 	if (conf->has_mac) {
 		memcpy(port->mac, conf->mac, 6);
@@ -430,6 +445,16 @@ void ivsh_port_close(struct ivsh_port *port)
 struct ivsh_dev *ivsh_port_dev(const struct ivsh_port *port)
 {
 	return port->dev;
+}
+
+const char *ivsh_port_copy_name(const struct ivsh_port *port)
+{
+	return port->copy->name;
+}
+
+ivsh_copy_fn ivsh_port_copy_fn(const struct ivsh_port *port)
+{
+	return port->copy->fn;
 }
 
 uint16_t ivsh_port_peer(const struct ivsh_port *port)

@@ -77,6 +77,8 @@ struct ivsh_port_conf {
  *         -ENOSPC the layout does not fit the region (message says the
  *          size needed);
  *         -ETIMEDOUT the master did not make the layout ready in time;
+ *         -EINVAL also: the environment variable IVSH_PORT_COPY names
+ *          a copy routine that is unknown or that this CPU does not run;
  *         -EPROTO the region holds an unknown layout or version;
  *         -EBUSY a port to that peer is already open in this process;
  *         -ENOMEM.
@@ -107,6 +109,23 @@ uint32_t ivsh_port_ring_size(const struct ivsh_port *port);
 uint32_t ivsh_port_slot_size(const struct ivsh_port *port);
 /** Largest frame this port can send (bounded by IVSH_PORT_MAX_FRAME). */
 uint32_t ivsh_port_max_frame(const struct ivsh_port *port);
+/**
+ * Name of the routine the port copies frames into and out of slots with:
+ * "avx512", "avx2" or "sse2" (x86-64, from CPUID when the port opened),
+ * "memcpy" (libc's; the only one elsewhere) or "rep-movsb". The
+ * environment variable IVSH_PORT_COPY, when set at open, chooses one of
+ * them ("auto": the CPUID choice).
+ */
+const char *ivsh_port_copy_name(const struct ivsh_port *port);
+/** A copy routine: @len bytes, any length and alignment, between
+ * buffers that do not overlap. */
+typedef void (*ivsh_copy_fn)(void *dst, const void *src, size_t len);
+/**
+ * The port's copy routine (the one ivsh_port_copy_name() names): for code
+ * that copies frames out of slots it got from ivsh_port_rx_zc_peek() or
+ * into slots from ivsh_port_tx_zc_reserve().
+ */
+ivsh_copy_fn ivsh_port_copy_fn(const struct ivsh_port *port);
 /** The validated layout the port runs on (for tools and tests). */
 const struct ivsh_layout_info *ivsh_port_layout(const struct ivsh_port *port);
 /** Own MAC address. */

@@ -226,7 +226,7 @@ static uint32_t rx_one_slow(struct port_rxq *rq, uint32_t at, uint32_t avail,
 	for (uint32_t k = 0; k < used; k++) {
 		uint32_t len = lens[k] & ~ZC_LAST;
 
-		memcpy(dst, rxq_slot(rq, at + k), len);
+		rq->copy(dst, rxq_slot(rq, at + k), len);
 		dst += len;
 	}
 	pkt->len = total;
@@ -252,6 +252,7 @@ uint16_t ivsh_port_rx_burst(struct ivsh_port *port, uint16_t q,
 	const uint32_t max_one = rq->max_one_slot;
 	const uint32_t head = rq->ring.head;
 	const uint8_t *const slots = rq->slots; /* locals: memcpy may alias */
+	const slot_copy_fn big = rq->copy;
 	uint32_t i = 0;
 	uint16_t got = 0;
 	uint64_t bytes = 0;
@@ -269,7 +270,8 @@ uint16_t ivsh_port_rx_burst(struct ivsh_port *port, uint16_t q,
 		/* Fast path: one slot, 1..max_one bytes, fits the buffer. */
 		if (likely(((d >> 32) & LAY_DESC_MORE) == 0 &&
 			   len - 1u < max_one && len <= pkts[got].len)) {
-			copy_frame(pkts[got].data, slots + (size_t)idx * slot, len);
+			copy_frame(pkts[got].data, slots + (size_t)idx * slot, len,
+				   big);
 			pkts[got].len = len;
 			bytes += len;
 			got++;

@@ -70,6 +70,7 @@ uint16_t ivsh_port_tx_burst(struct ivsh_port *port, uint16_t q,
 	uint8_t *const slots = tq->slots; /* locals: memcpy may alias */
 	const uint32_t max_frame = tq->max_frame;
 	const uint32_t max_one = tq->max_one_slot;
+	const slot_copy_fn big = tq->copy;
 	uint32_t free_n = ivsh_ring_prod_free(p, n);
 	uint32_t used = 0;
 	uint64_t bytes = 0, errors = 0;
@@ -93,7 +94,8 @@ uint16_t ivsh_port_tx_burst(struct ivsh_port *port, uint16_t q,
 			if (unlikely(used == free_n))
 				break;
 			uint32_t idx = (head + used) & mask;
-			copy_frame(slots + (size_t)idx * slot, pkts[i].data, len);
+			copy_frame(slots + (size_t)idx * slot, pkts[i].data, len,
+				   big);
 			atomic_store_explicit(&descs[idx], len,
 					      memory_order_relaxed);
 			used++;
@@ -116,7 +118,7 @@ uint16_t ivsh_port_tx_burst(struct ivsh_port *port, uint16_t q,
 			uint32_t idx = (head + used + k) & mask;
 			uint32_t seg = left > slot ? slot : left;
 
-			memcpy(slots + (size_t)idx * slot, src, seg);
+			big(slots + (size_t)idx * slot, src, seg);
 			atomic_store_explicit(&descs[idx],
 					      lay_desc_make(seg, k + 1 < nseg ?
 							    LAY_DESC_MORE : 0),

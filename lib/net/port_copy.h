@@ -9,21 +9,25 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "slot_copy.h"
+
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 /*
  * Copy 1..128 bytes with fixed-size (so inlined) overlapping moves that
- * stay within [0, len) of both buffers; longer frames use memcpy. Saves
- * the call and size dispatch of memcpy on minimum-size frames.
+ * stay within [0, len) of both buffers; longer frames go to @big, the
+ * port's slot copy routine (slot_copy.h). Saves the call and size
+ * dispatch on minimum-size frames.
  */
-static inline void copy_frame(void *dst, const void *src, uint32_t len)
+static inline void copy_frame(void *dst, const void *src, uint32_t len,
+			      slot_copy_fn big)
 {
 	uint8_t *d = dst;
 	const uint8_t *s = src;
 
 	if (len > 128) {
-		memcpy(d, s, len);
+		big(d, s, len);
 	} else if (len >= 64) {
 		memcpy(d, s, 64);
 		if (len > 64)

@@ -11,6 +11,7 @@
 #include "ivsh_ring.h"
 #include "layout_v1.h"
 #include "port_backoff.h"
+#include "slot_copy.h"
 
 /* Link liveness window: the peer's heartbeat must move within it. */
 #define PORT_LIVENESS_MS 1000u
@@ -71,6 +72,7 @@ struct port_txq {
 	uint32_t last_kick;      /* kick value last answered */
 	const struct lay_chan_kick *kick;
 	struct ivsh_port *port;
+	slot_copy_fn copy;       /* the port's slot copy (slot_copy.h) */
 	uint16_t q;
 	bool prefetchw;          /* the CPU has PREFETCHW (port_prefetch.h) */
 	alignas(64) struct tx_counters c;
@@ -85,6 +87,7 @@ struct port_rxq {
 	uint32_t slot_size;
 	uint32_t max_segs;
 	uint32_t max_one_slot;   /* min(slot_size, IVSH_PORT_MAX_FRAME) */
+	slot_copy_fn copy;       /* the port's slot copy (slot_copy.h) */
 	const struct lay_chan_prod *pline; /* prod + gen */
 	struct lay_chan_kick *kick;
 	uint32_t peer_epoch;     /* producer gen epoch we are synced to */
@@ -118,6 +121,7 @@ struct ivsh_port {
 	bool intr;
 	uint8_t mac[6];
 	struct lay_peer *peer_entry;
+	const struct slot_copy *copy; /* chosen at open */
 	unsigned int own_vectors;
 
 	/* Read by the tx path, written by link_update(). */

@@ -115,6 +115,7 @@ static int ivshmem_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
 	rxq->qid = qid;
 	rxq->port_id = pi->port_id;
 	rxq->scatter = (offloads & RTE_ETH_RX_OFFLOAD_SCATTER) != 0;
+	rxq->copy = ivsh_port_copy_fn(pi->port);
 	rxq->intr_fd = -1;
 	rxq->room = rte_pktmbuf_data_room_size(mp) > RTE_PKTMBUF_HEADROOM ?
 		rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM : 0;
@@ -159,6 +160,7 @@ static int ivshmem_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
 	txq->port = pi->port;
 	txq->qid = qid;
 	txq->slot_size = ivsh_port_slot_size(pi->port);
+	txq->copy = ivsh_port_copy_fn(pi->port);
 	/* Mbufs received with rx_zero_copy=1 carry external buffers that
 	 * must go through the free callback: an application forwarding
 	 * them back out of this port still has them freed properly. */

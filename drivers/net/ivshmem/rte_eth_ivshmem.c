@@ -53,10 +53,10 @@ int ivshmem_port_attach(struct pmd_internals *pi, struct ivsh_dev *dev)
 		pi->nb_queues = IVSHMEM_MAX_QUEUES;
 	pi->max_frame = ivsh_port_max_frame(pi->port);
 	ivsh_port_mac(pi->port, pi->mac.addr_bytes);
-	IVSHMEM_LOG(INFO, "peer %u -> peer %u on %s: %u queue(s), ring %u, slot %u, max frame %u",
+	IVSHMEM_LOG(INFO, "peer %u -> peer %u on %s: %u queue(s), ring %u, slot %u, max frame %u, copy %s",
 		    self, conf.peer, ivsh_dev_backend(dev), pi->nb_queues,
 		    ivsh_port_ring_size(pi->port), ivsh_port_slot_size(pi->port),
-		    pi->max_frame);
+		    pi->max_frame, ivsh_port_copy_name(pi->port));
 	return 0;
 }
 
