@@ -25,6 +25,9 @@ int fwd_link_poll(struct testpmd *tp)
 	/* Also reads the server's connect notices (peers' eventfds). */
 	int up = ivsh_port_link_update(tp->port) == 1;
 
+	if (!up && ivsh_dev_removed(tp->dev))
+		tp->removed = true;
+
 	if (up != tp->link_up) {
 		tp->link_up = up;
 		tp->link_changes++;
@@ -44,6 +47,8 @@ int fwd_wait_link(struct testpmd *tp, double timeout_s)
 	while (!fwd_link_poll(tp)) {
 		if (tp_stop)
 			return -EINTR;
+		if (tp->removed)
+			return -ENODEV;
 		if (mono_ns() >= end)
 			return -ETIMEDOUT;
 		nanosleep(&ms, NULL);
@@ -139,7 +144,7 @@ uint64_t fwd_run(struct testpmd *tp)
 	end = c->duration_s > 0 ?
 	      tp->start_tsc + ns_to_tsc((uint64_t)(c->duration_s * 1e9)) : 0;
 
-	while (!tp_stop) {
+	while (!tp_stop && !tp->removed) {
 		unsigned int moved = 0;
 
 		now = tp->now_tsc = tsc_now();

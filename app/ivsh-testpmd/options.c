@@ -19,7 +19,7 @@ enum {
 	OPT_DEVICE = 256, OPT_PEER, OPT_ENGINE, OPT_PKT_LEN, OPT_BURST,
 	OPT_QUEUES, OPT_MODE, OPT_DURATION, OPT_COUNT, OPT_STATS_PERIOD,
 	OPT_JSON, OPT_NO_VERIFY, OPT_RING_SIZE, OPT_SLOT_SIZE, OPT_MAX_PEERS,
-	OPT_CPU, OPT_WAIT_LINK, OPT_FLOWS, OPT_LAT_TIMEOUT,
+	OPT_CPU, OPT_WAIT_LINK, OPT_FLOWS, OPT_LAT_TIMEOUT, OPT_REATTACH,
 };
 
 static const struct option longopts[] = {
@@ -42,6 +42,7 @@ static const struct option longopts[] = {
 	{ "wait-link", required_argument, NULL, OPT_WAIT_LINK },
 	{ "flows", required_argument, NULL, OPT_FLOWS },
 	{ "latency-timeout", required_argument, NULL, OPT_LAT_TIMEOUT },
+	{ "reattach", no_argument, NULL, OPT_REATTACH },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -73,6 +74,9 @@ static void usage(void)
 	       "  --wait-link S        wait up to S seconds for link up before traffic\n"
 	       "  --flows N            flowgen: number of flows (default 1024)\n"
 	       "  --latency-timeout MS latency: a ping is lost after MS (default 1000)\n"
+	       "  --reattach           survive a hot-unplug: wait for an ivshmem device\n"
+	       "                       to be plugged back (any PCI address, same driver)\n"
+	       "                       and attach to it again as a restart\n"
 	       "  -h, --help           this text\n",
 	       PKT_MIN_LEN, 9000u, TP_MAX_BURST, TP_DEFAULT_BURST,
 	       TP_MAX_QUEUES);
@@ -237,6 +241,9 @@ int options_parse(struct tp_conf *c, int argc, char **argv)
 			if (parse_u64(name, optarg, 1, 600000, &v))
 				return -1;
 			c->latency_timeout_ms = (int)v;
+			break;
+		case OPT_REATTACH:
+			c->reattach = true;
 			break;
 		case 'h':
 			usage();

@@ -41,6 +41,7 @@ struct tp_conf {
 	double wait_link_s;      /* 0: do not wait */
 	uint32_t flows;          /* flowgen */
 	int latency_timeout_ms;  /* latency: a ping is lost after this */
+	bool reattach;           /* survive unplug: wait for the device */
 };
 
 /** Per-queue state and counters. */
@@ -106,7 +107,15 @@ struct testpmd {
 	uint64_t first_rx_tsc;    /* loop time of the first / last burst */
 	uint64_t last_rx_tsc;     /* that received anything (0: none) */
 	uint64_t now_tsc;         /* refreshed once per loop iteration */
+
+	/* hot-unplug (reattach.c) */
+	bool removed;             /* the device was unplugged */
+	char reattach_name[96];   /* device string of the re-plugged device */
+	uint64_t dev_seen_ns;     /* reattach: when the new device showed */
 };
+
+/** Open the device and the port of tp->conf (prints why not). */
+int tp_open_port(struct testpmd *tp);
 
 /** Set by SIGINT/SIGTERM. */
 extern volatile sig_atomic_t tp_stop;

@@ -482,6 +482,26 @@ const struct ivsh_layout_info *ivsh_port_layout(const struct ivsh_port *port)
 /* Link state                                                          */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Whether the device was unplugged (checked every PORT_REMOVAL_CHECK_MS).
+ * On removal our entry goes down at once, so peers see the link drop
+ * without waiting for the heartbeat to stop; on uio the region is
+ * already gone and the store lands in zero pages, which is harmless.
+ */
+static bool port_device_removed(struct port_attach *at, uint64_t now)
+{
+	if (!ivsh_dev_removed(at->dev)) {
+		if (now - at->removal_checked_ms < PORT_REMOVAL_CHECK_MS)
+			return false;
+		at->removal_checked_ms = now;
+		if (ivsh_dev_check_removed(at->dev) != 1)
+			return false;
+	}
+	atomic_store_explicit(&at->entry->state, LAY_PEER_DOWN,
+			      memory_order_release);
+	return true;
+}
+
 void port_heartbeat(struct ivsh_port *port)
 {
 	/* Only this process writes its entry; several of its threads may. */
@@ -497,6 +517,12 @@ int ivsh_port_link_update(struct ivsh_port *port)
 	uint64_t now = now_ms();
 	int up = 1;
 
+	if (port_device_removed(at, now)) {
+		if (atomic_exchange_explicit(&port->link, 0,
+					     memory_order_relaxed) != 0)
+			ctr_add(&port->link_changes, 1);
+		return 0;
+	}
 	/* Learn peers that (re)connected to the server since the last call,
 	 * so doorbells go to their current eventfds; -ENOTSUP on backends
 	 * that cannot know, which is fine. Never blocks. */

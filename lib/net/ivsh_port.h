@@ -122,7 +122,10 @@ void ivsh_port_peer_mac(const struct ivsh_port *port, uint8_t mac[6]);
  * is reported up. It also handles the device's waiting connect and
  * disconnect notices (ivsh_dev_process_events()), so doorbells reach peers
  * that joined later. Call it periodically (every millisecond or so); it
- * is cheap and never blocks.
+ * is cheap and never blocks. Every 10 ms it also checks whether the
+ * device was unplugged (ivsh_dev_check_removed()); once it was, this
+ * peer's entry is marked down and the link stays down: close the port,
+ * then the device (ivsh_dev_removed() tells the caller).
  * @return 1 link up, 0 link down.
  */
 int ivsh_port_link_update(struct ivsh_port *port);
