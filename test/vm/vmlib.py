@@ -43,6 +43,10 @@ import time
 
 SKIP = 77
 BDF = "0000:00:04.0"
+# A device behind the first pcie-root-port (boot(hotplug=True)); a device
+# re-plugged on the second one shows up at REPLUG_BDF.
+HOTPLUG_BDF = "0000:01:00.0"
+REPLUG_BDF = "0000:02:00.0"
 MODULES = ["virtio_pci", "9pnet_virtio", "9p", "vfio", "vfio_iommu_type1",
            "vfio-pci", "uio_pci_generic"]
 
@@ -374,10 +378,16 @@ class Run:
         self.files.append(f)
         return f
 
-    def boot(self, n, script, device="doorbell", shmfile=None, vectors=2):
+    def boot(self, n, script, device="doorbell", shmfile=None, vectors=2,
+             hotplug=False, master=False, incoming=None, sock=None):
+        """Boot guest n. hotplug: the device sits behind a pcie-root-port
+        (rp1; rp2 is free for a re-plug) at HOTPLUG_BDF, with id 'ivs'.
+        master: master=on (migratable). incoming: a migration URI (QEMU
+        waits for the stream). Every guest has a QMP socket (qmp(n))."""
+        bdf = HOTPLUG_BDF if hotplug else BDF
         with open(os.path.join(self.dir, f"guest{n}.sh"), "w") as f:
             f.write("#!/bin/sh\n" + f"B='{self.build}'\n" +
-                    f"BDF='{BDF}'\n" +
+                    f"BDF='{bdf}'\nOUT='{self.dir}'\n" +
                     "BIND=\"$B/app/ivsh-bind/ivsh-bind\"\n" +
                     "CHK=\"$B/test/vm/ivsh-vmcheck\"\n" +
                     "PMD=\"$B/app/ivsh-testpmd/ivsh-testpmd\"\n" +
@@ -385,12 +395,20 @@ class Run:
         if self.qemu is None:
             self.qemu = tool("qemu-system-x86_64")
             self.kernel, self.initrd = Assets(self.build).prepare()
+        where = "bus=rp1,id=ivs" if hotplug else "bus=pcie.0,addr=0x4,id=ivs"
         if device == "doorbell":
-            dev = ["-chardev", f"socket,id=ivs,path={self.sock}",
-                   "-device", f"ivshmem-doorbell,chardev=ivs,vectors={vectors},bus=pcie.0,addr=0x4"]
+            dev = ["-chardev", f"socket,id=ivsc,path={sock or self.sock}",
+                   "-device", f"ivshmem-doorbell,chardev=ivsc,vectors={vectors},{where}" +
+                   (",master=on" if master else "")]
         else:
             dev = ["-object", f"memory-backend-file,id=hm,size={os.path.getsize(shmfile)},mem-path={shmfile},share=on",
-                   "-device", "ivshmem-plain,memdev=hm,bus=pcie.0,addr=0x4"]
+                   "-device", f"ivshmem-plain,memdev=hm,{where}"]
+        if hotplug:
+            dev = ["-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x5",
+                   "-device", "pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x6"] + dev
+        dev += ["-qmp", f"unix:{self.qmp_path(n)},server=on,wait=off"]
+        if incoming:
+            dev += ["-incoming", incoming]
         keep = "".join(f" ivsh.keep={k}" for k in self.kept_folders())
         cmd = [self.qemu, "-accel", "tcg", "-cpu", "max",
                "-M", "q35", "-m", "512", "-smp", "1",
@@ -403,6 +421,27 @@ class Run:
                "-virtfs", f"local,path={self.dir},mount_tag=out,security_model=none,multidevs=remap",
                ] + dev
         return self.spawn(cmd, f"qemu{n}.log")
+
+    def qmp_path(self, n):
+        p = os.path.join(self.dir, f"qmp{n}.sock")
+        if len(p) > 100:
+            p = f"/tmp/ivsh-vm-{os.getpid()}-qmp{n}.sock"
+            if p not in self.files:
+                self.files.append(p)
+        return p
+
+    def qmp(self, n, timeout=20):
+        """A QMP connection to guest n's QEMU (waits for its socket)."""
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(self.qmp_path(n)):
+            if time.monotonic() > deadline:
+                raise Fail(f"guest {n}: no QMP socket after {timeout} s: " +
+                           self.tail(f"qemu{n}.log"))
+            time.sleep(0.05)
+        try:
+            return migrate_tool().Qmp(self.qmp_path(n))
+        except migrate_tool().QmpError as e:
+            raise Fail(f"guest {n}: {e}")
 
     def kept_folders(self):
         """Top folders of the source and build trees that lie below a
@@ -489,6 +528,24 @@ class Run:
     def expect(self, cond, what):
         if not cond:
             raise Fail(what)
+
+
+_MIGRATE = []
+
+
+def migrate_tool():
+    """app/ivsh-migrate/ivsh-migrate as a module (its QMP client)."""
+    if not _MIGRATE:
+        import importlib.machinery
+        import importlib.util
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "..", "..", "app", "ivsh-migrate", "ivsh-migrate")
+        loader = importlib.machinery.SourceFileLoader("ivsh_migrate", path)
+        spec = importlib.util.spec_from_loader("ivsh_migrate", loader)
+        mod = importlib.util.module_from_spec(spec)
+        loader.exec_module(mod)
+        _MIGRATE.append(mod)
+    return _MIGRATE[0]
 
 
 def py_server(sock_path, size, vectors):
