@@ -263,14 +263,27 @@ static int make_vectors(struct ivsh_server *srv, struct client *c)
 	return 0;
 }
 
-static void add_client(struct ivsh_server *srv, int sock)
+void srv_add_client(struct ivsh_server *srv, int sock, int want_id)
 {
 	unsigned int nv = srv->conf.vectors;
 	struct epoll_event ev;
 	struct client *c, *after;
 	int id, rc;
 
-	id = srv_ids_pick(srv, &after);
+	if (want_id >= 0) {
+		id = srv_ids_take(srv, (unsigned int)want_id, &after);
+		if (id < 0) {
+			srv->st.rejected_pinned++;
+			srv_log(srv, LOG_WARNING,
+				"rejecting client on the socket of ID %d: %s",
+				want_id, id == -EEXIST ? "the ID is held by a connected client" :
+				"a connected client saw the ID leave (safe ID policy)");
+			close(sock);
+			return;
+		}
+	} else {
+		id = srv_ids_pick(srv, &after);
+	}
 	if (id == -EBUSY) {
 		srv->st.rejected_ids++;
 		srv_log(srv, LOG_WARNING,
@@ -372,7 +385,7 @@ void srv_accept(struct ivsh_server *srv)
 				return;
 			}
 		}
-		add_client(srv, fd);
+		srv_add_client(srv, fd, -1);
 	}
 }
 
