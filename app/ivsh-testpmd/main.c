@@ -129,6 +129,7 @@ int tp_open_port(struct testpmd *tp)
 	pc.queues_per_link = tp->conf.queues;
 	pc.ring_size = tp->conf.ring_size;
 	pc.slot_size = tp->conf.slot_size;
+	pc.identity = tp->layout_identity; /* re-attach: same region only */
 	ret = ivsh_port_open(&tp->port, tp->dev, &pc);
 	if (ret) {
 		fprintf(stderr, PROG ": cannot open port to peer %d: %s\n",

@@ -98,6 +98,7 @@ void reattach_release(struct testpmd *tp)
 {
 	uint64_t t0 = mono_ns();
 
+	tp->layout_identity = ivsh_port_layout(tp->port)->identity;
 	ivsh_port_close(tp->port);
 	tp->port = NULL;
 	ivsh_dev_close(tp->dev);
@@ -112,18 +113,14 @@ void reattach_release(struct testpmd *tp)
  * bound may not be ready yet (its /dev/vfio group appears a moment
  * later): the caller retries.
  */
-static int try_open(struct testpmd *tp, const char *colon, const char *bdf,
+static int try_open(struct testpmd *tp, const char *prefix, const char *bdf,
 		    const char *opts, uint64_t t0)
 {
-	char name[sizeof(tp->reattach_name)];
-
+	snprintf(tp->reattach_name, sizeof(tp->reattach_name), "%s:%s%s",
+		 prefix, bdf, opts);
+	tp->conf.device = tp->reattach_name;
 	if (tp->dev_seen_ns == 0)
 		tp->dev_seen_ns = mono_ns();
-	snprintf(name, sizeof(name), "%.*s:%s%s",
-		 (int)(colon - tp->conf.device), tp->conf.device, bdf,
-		 opts ? opts : "");
-	memcpy(tp->reattach_name, name, sizeof(name));
-	tp->conf.device = tp->reattach_name;
 	if (tp_open_port(tp) != 0) {
 		ivsh_port_close(tp->port);
 		tp->port = NULL;
@@ -140,26 +137,31 @@ static int try_open(struct testpmd *tp, const char *colon, const char *bdf,
 int reattach_wait(struct testpmd *tp)
 {
 	const char *driver = driver_of(tp->conf.device);
-	const char *opts, *colon = strchr(tp->conf.device, ':');
+	const char *colon = strchr(tp->conf.device, ':');
+	const char *comma = strchr(tp->conf.device, ',');
 	struct timespec period = { 0, SCAN_PERIOD_MS * 1000000L };
-	char bdf[NAME_MAX + 1];
+	char bdf[NAME_MAX + 1], prefix[8], opts[64];
 	uint64_t t0 = mono_ns();
 
 	tp->dev_seen_ns = 0;
-
-	if (driver == NULL || colon == NULL) {
+	if (driver == NULL || colon == NULL ||
+	    (size_t)(colon - tp->conf.device) >= sizeof(prefix) ||
+	    (comma && strlen(comma) >= sizeof(opts))) {
 		fprintf(stderr, PROG ": --reattach needs a guest device (vfio:, uio: or pci:), not '%s'\n",
 			tp->conf.device);
 		return -EINVAL;
 	}
-	opts = strchr(tp->conf.device, ',');
+	/* Copies: conf.device may be the buffer try_open() rewrites. */
+	snprintf(prefix, sizeof(prefix), "%.*s",
+		 (int)(colon - tp->conf.device), tp->conf.device);
+	snprintf(opts, sizeof(opts), "%s", comma ? comma : "");
 	fprintf(stderr, PROG ": waiting for an ivshmem device bound to %s\n",
 		driver[0] ? driver : "vfio-pci or uio_pci_generic");
 	for (;;) {
 		if (tp_stop)
 			return -EINTR;
 		if (find_device(driver, bdf, sizeof(bdf)) &&
-		    try_open(tp, colon, bdf, opts, t0) == 0)
+		    try_open(tp, prefix, bdf, opts, t0) == 0)
 			return 0;
 		if (mono_ns() - t0 > OPEN_GIVE_UP_NS && tp->dev_seen_ns != 0 &&
 		    mono_ns() - tp->dev_seen_ns > OPEN_GIVE_UP_NS) {

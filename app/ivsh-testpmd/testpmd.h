@@ -6,6 +6,7 @@
 #ifndef TESTPMD_H
 #define TESTPMD_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -110,8 +111,9 @@ struct testpmd {
 
 	/* hot-unplug (reattach.c) */
 	bool removed;             /* the device was unplugged */
-	char reattach_name[96];   /* device string of the re-plugged device */
+	char reattach_name[NAME_MAX + 96]; /* re-plugged device string */
 	uint64_t dev_seen_ns;     /* reattach: when the new device showed */
+	uint64_t layout_identity; /* of the region before the removal */
 };
 
 /** Open the device and the port of tp->conf (prints why not). */

@@ -114,6 +114,27 @@ static void attach_reset_channels(struct port_attach *at)
 	}
 }
 
+/*
+ * Re-attach: the region must hold a ready layout with the identity this
+ * peer saw before (a master waits for it like any peer; it must not make
+ * a new one, which would wipe what the other peers still use).
+ */
+static int attach_check_identity(struct port_attach *at,
+				 const struct ivsh_port_conf *conf,
+				 char *err, size_t errlen)
+{
+	int tmo = conf->timeout_ms > 0 ? conf->timeout_ms : 5000;
+	int rc = lay_wait_ready(at->base, at->size, tmo, &at->li, err, errlen);
+
+	if (rc == -ETIMEDOUT || (rc == 0 && at->li.identity != conf->identity)) {
+		snprintf(err, errlen, "the region is not the one attached "
+			 "before: layout identity %016" PRIx64 ", expected %016"
+			 PRIx64, rc == 0 ? at->li.identity : 0, conf->identity);
+		return -ESTALE;
+	}
+	return rc;
+}
+
 static int attach_create(struct port_attach **atp, struct ivsh_dev *dev,
 			 const struct ivsh_port_conf *conf)
 {
@@ -134,7 +155,10 @@ static int attach_create(struct port_attach **atp, struct ivsh_dev *dev,
 		free(at);
 		return -EINVAL;
 	}
-	if (at->self == 0) {
+	if (conf->identity != 0) {
+		/* A restart on a known region: never (re)initialise it. */
+		rc = attach_check_identity(at, conf, err, sizeof(err));
+	} else if (at->self == 0) {
 		struct ivsh_layout_params p;
 
 		master_params(conf, at->self, at->size, &p);

@@ -65,6 +65,14 @@ struct ivsh_port_conf {
 
 	bool has_mac;             /**< use @p mac, else 02:49:56:53:IDhi:IDlo */
 	uint8_t mac[6];
+	/**
+	 * Re-attach (after a hot-unplug and re-plug, or a migration): the
+	 * identity the region must hold (ivsh_port_layout()->identity seen
+	 * before). Non-zero: the master never initialises the region, and
+	 * every peer refuses a region whose ready layout has another
+	 * identity (-ESTALE). 0: no check.
+	 */
+	uint64_t identity;
 };
 
 /**
@@ -79,6 +87,8 @@ struct ivsh_port_conf {
  *         -ETIMEDOUT the master did not make the layout ready in time;
  *         -EPROTO the region holds an unknown layout or version;
  *         -EBUSY a port to that peer is already open in this process;
+ *         -ESTALE conf->identity is set and the region holds no ready
+ *          layout with that identity (another region, or re-initialised);
  *         -ENOMEM.
  *         A one-line reason is available from ivsh_port_last_error().
  */

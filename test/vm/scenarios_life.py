@@ -11,7 +11,7 @@ import os
 import time
 
 from scenarios_pmd import need_testpmd, pmd_report
-from vmlib import REPLUG_BDF, Fail, log
+from vmlib import REPLUG_BDF, Fail, log, migrate_tool
 
 # Timings of the steps, in seconds, printed at the end of each scenario.
 DELETED_LIMIT_S = 2.0
@@ -41,6 +41,23 @@ def unplug(r, n, dev="ivs"):
                    "released the device):\n" + r.tail(f"guest{n}.log") +
                    r.tail(f"console{n}.log"))
     return dt
+
+
+def replug(r, n, shmfile, bus):
+    """Plug an ivshmem-plain back in. QEMU 7.2 aborts when a memory
+    backend is used by a second device (qemu_ram_set_idstr assertion),
+    even after the first was deleted: each plug gets a new backend."""
+    q = r.qmp(n)
+    try:
+        q.command("object-add", **{"qom-type": "memory-backend-file",
+                                   "id": "hm2", "size": os.path.getsize(shmfile),
+                                   "mem-path": shmfile, "share": True})
+        q.command("device_add", driver="ivshmem-plain", memdev="hm2",
+                  bus=bus, id="ivs2")
+    except migrate_tool().QmpError as e:
+        raise Fail(f"guest {n}: re-plug: {e}")
+    finally:
+        q.close()
 
 
 def guest_log(r, n):
@@ -105,15 +122,7 @@ def sc_unplug_uio(r):
     log(f"device_del -> DEVICE_DELETED {deleted * 1000:.0f} ms, "
         f"-> removal reported {reported * 1000:.0f} ms (log polled every 50 ms)")
     # Same root port, so the same BDF and bus address, on a zeroed file.
-    q = r.qmp(0)
-    try:
-        q.command("object-add", **{"qom-type": "memory-backend-file",
-                                   "id": "hm2", "size": 4 << 20,
-                                   "mem-path": fresh, "share": True})
-        q.command("device_add", driver="ivshmem-plain", memdev="hm2",
-                  bus="rp1", id="ivs2")
-    finally:
-        q.close()
+    replug(r, 0, fresh, "rp1")
     time.sleep(3)  # heartbeats every ms would have written by now
     with open(fresh, "rb") as fh:
         data = fh.read()
@@ -125,3 +134,85 @@ def sc_unplug_uio(r):
              "DEVICE_DELETED (limit 1 s)")
     r.expect(time.monotonic() - t0 < 60, "too slow")
     r.show(0)
+
+
+# In the guest: bind every unbound ivshmem device to vfio-pci, as a udev
+# rule or driverctl would (a re-plugged device comes up unbound).
+BINDER = ("( while :; do for d in /sys/bus/pci/devices/*; do "
+          "[ \"$(cat $d/vendor)\" = 0x1af4 ] && [ \"$(cat $d/device)\" = 0x1110 ] "
+          "&& [ ! -e $d/driver ] && \"$BIND\" --driver vfio-pci ${d##*/}; "
+          "done; sleep 0.2; done ) &\n")
+
+REPLUG_FRAMES = 5000
+
+
+def header(path):
+    """(epoch, identity) of the layout header in a region file."""
+    import struct
+    with open(path, "rb") as f:
+        h = f.read(80)
+    return struct.unpack_from("<I", h, 44)[0], struct.unpack_from("<Q", h, 72)[0]
+
+
+def sc_replug(r):
+    """Unplug a vfio guest's device and plug it back at a new BDF: the
+    same ivsh-testpmd re-attaches (restart: link down, up, one peer
+    restart) and a fixed count of sequenced frames arrives intact."""
+    need_testpmd(r)
+    f = r.plain_file()
+    n = REPLUG_FRAMES
+    # The master: an rxonly that only watches the link until told to go,
+    # then a txonly that sends the frames (a master restart: the layout
+    # is kept).
+    master = ("\"$BIND\" --driver vfio-pci \"$BDF\" || exit 10\n"
+              "DEV=vfio:$BDF,irq=none\n"
+              "\"$PMD\" --device $DEV --peer 1 --engine rxonly --mode poll "
+              "--duration 150 --json &\nA=$!\n"
+              "while [ ! -e \"$OUT/go\" ]; do sleep 0.2; done\n"
+              "kill -INT $A; wait $A\necho \"watcher exit $?\"\n"
+              f"\"$PMD\" --device $DEV --peer 1 --engine txonly --mode poll "
+              f"--count {n} --wait-link 60 --duration 100 --json\n")
+    peer = ("\"$BIND\" --driver vfio-pci \"$BDF\" || exit 10\n" + BINDER +
+            f"\"$PMD\" --device vfio:$BDF,irq=none,id=1 --peer 0 "
+            f"--engine rxonly --mode poll --count {n} --reattach "
+            "--duration 150 --json\necho \"pmd exit $?\"\n")
+    g0 = r.boot(0, master, device="plain", shmfile=f)
+    r.wait_log(0, "ready: device vfio", 60)
+    g1 = r.boot(1, peer, device="plain", shmfile=f, hotplug=True)
+    r.wait_log(1, "link to peer 0 up", 60)
+    hdr0 = header(f)
+    deleted = unplug(r, 1)
+    wait_text(r, 1, "removed; released", 5)
+    t_plug = time.monotonic()
+    replug(r, 1, f, "rp2")
+    wait_text(r, 1, f"re-attached to vfio:{REPLUG_BDF}", 30)
+    t = time.monotonic()
+    while guest_log(r, 1).count("link to peer 0 up") < 2:
+        if time.monotonic() - t > 20:
+            raise Fail("guest 1: link not up after the re-plug:\n" +
+                       r.tail("guest1.log"))
+        time.sleep(0.05)
+    link_up = time.monotonic() - t_plug
+    log(f"device_del -> DEVICE_DELETED {deleted * 1000:.0f} ms; "
+        f"device_add -> link up {link_up:.2f} s (guest log polled every 50 ms)")
+    open(os.path.join(r.dir, "go"), "w").close()
+    res = r.wait_guests({0: g0, 1: g1}, 120)
+    r.show(0)
+    r.show(1)
+    _, wx, links, _ = pmd_report(r, "guest0.log")
+    rrep, _, _, _ = pmd_report(r, "guest1.log")
+    out1 = guest_log(r, 1)
+    r.expect(deleted < DELETED_LIMIT_S,
+             f"DEVICE_DELETED after {deleted:.2f} s (limit {DELETED_LIMIT_S} s)")
+    r.expect(links[:3] == ["up", "down", "up"],
+             f"master's link messages {links}, expected up, down, up")
+    r.expect(wx.get("peer_restarts", 0) == 1,
+             f"master saw {wx.get('peer_restarts', 0)} peer restarts, expected 1")
+    r.expect(header(f) == hdr0, f"layout header (epoch, identity) changed: "
+             f"{hdr0} -> {header(f)}: the layout was re-initialised")
+    r.expect(rrep.get("rx_packets") == n,
+             f"peer received {rrep.get('rx_packets')} of {n}")
+    for k in ("lost", "corrupted", "duplicated", "reordered"):
+        r.expect(rrep.get(k) == 0, f"peer: {k} = {rrep.get(k)}")
+    r.expect("pmd exit 0" in out1, "the re-attached ivsh-testpmd failed")
+    r.expect(res == {0: 0, 1: 0}, f"guest exits {res}")

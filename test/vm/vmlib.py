@@ -404,8 +404,10 @@ class Run:
             dev = ["-object", f"memory-backend-file,id=hm,size={os.path.getsize(shmfile)},mem-path={shmfile},share=on",
                    "-device", f"ivshmem-plain,memdev=hm,{where}"]
         if hotplug:
-            dev = ["-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x5",
-                   "-device", "pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x6"] + dev
+            # An empty port gets a small window at boot: reserve room for
+            # the 64-bit prefetchable BAR2 of a device plugged in later.
+            dev = ["-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x5,pref64-reserve=64M",
+                   "-device", "pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x6,pref64-reserve=64M"] + dev
         dev += ["-qmp", f"unix:{self.qmp_path(n)},server=on,wait=off"]
         if incoming:
             dev += ["-incoming", incoming]

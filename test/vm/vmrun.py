@@ -24,7 +24,7 @@ sys.dont_write_bytecode = True
 from vmlib import SKIP, Assets, Fail, Run, Skip, log, py_server  # noqa: F401
 from scenarios_dev import (sc_doorbell_vfio, sc_guest_checks, sc_host_guest,
                            sc_host_pair, sc_plain, sc_poll_uio)
-from scenarios_life import sc_unplug_uio, sc_unplug_vfio
+from scenarios_life import sc_replug, sc_unplug_uio, sc_unplug_vfio
 from scenarios_pmd import (sc_pmd_host_guest, sc_pmd_latency, sc_pmd_plain,
                            sc_pmd_restart, sc_pmd_uio_poll, sc_pmd_vfio_intr)
 
@@ -43,6 +43,7 @@ SCENARIOS = {
     "pmd-restart": sc_pmd_restart,
     "unplug-vfio": sc_unplug_vfio,
     "unplug-uio": sc_unplug_uio,
+    "replug": sc_replug,
 }
 
 
