@@ -25,6 +25,7 @@ from vmlib import SKIP, Assets, Fail, Run, Skip, log, py_server  # noqa: F401
 from scenarios_dev import (sc_doorbell_vfio, sc_guest_checks, sc_host_guest,
                            sc_host_pair, sc_plain, sc_poll_uio)
 from scenarios_life import sc_replug, sc_unplug_uio, sc_unplug_vfio
+from scenarios_migrate import sc_migrate_guards, sc_migrate_master
 from scenarios_pmd import (sc_pmd_host_guest, sc_pmd_latency, sc_pmd_plain,
                            sc_pmd_restart, sc_pmd_uio_poll, sc_pmd_vfio_intr)
 
@@ -44,6 +45,8 @@ SCENARIOS = {
     "unplug-vfio": sc_unplug_vfio,
     "unplug-uio": sc_unplug_uio,
     "replug": sc_replug,
+    "migrate-master": sc_migrate_master,
+    "migrate-guards": sc_migrate_guards,
 }
 
 
