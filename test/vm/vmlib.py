@@ -15,7 +15,10 @@ How it works:
     receives the guest's logs and exit status. The guest's init runs
     RUN/guestN.sh, then powers off.
   * The ivshmem server is the build's ivsh-server; guests get
-    ivshmem-doorbell at 0000:00:04.0 (or ivshmem-plain on a shared file).
+    ivshmem-doorbell at 0000:00:04.0 (or ivshmem-plain on a shared file),
+    or behind a pcie-root-port for hot-plug (boot(hotplug=True)). Each
+    QEMU has a QMP socket: r.qmp(n) returns a client (the one of
+    app/ivsh-migrate).
   * Everything started is killed and the run folder removed at the end;
     children also get SIGKILL if the harness itself is killed (a test
     timeout), through PR_SET_PDEATHSIG.
@@ -379,11 +382,10 @@ class Run:
         return f
 
     def boot(self, n, script, device="doorbell", shmfile=None, vectors=2,
-             hotplug=False, master=False, incoming=None, sock=None):
-        """Boot guest n. hotplug: the device sits behind a pcie-root-port
-        (rp1; rp2 is free for a re-plug) at HOTPLUG_BDF, with id 'ivs'.
-        master: master=on (migratable). incoming: a migration URI (QEMU
-        waits for the stream). Every guest has a QMP socket (qmp(n))."""
+             hotplug=False):
+        """Boot guest n. Its device has the QEMU id 'ivs'. hotplug: the
+        device sits behind a pcie-root-port (rp1; rp2 is free for a
+        re-plug) at HOTPLUG_BDF. Every guest has a QMP socket (qmp(n))."""
         bdf = HOTPLUG_BDF if hotplug else BDF
         with open(os.path.join(self.dir, f"guest{n}.sh"), "w") as f:
             f.write("#!/bin/sh\n" + f"B='{self.build}'\n" +
@@ -397,9 +399,8 @@ class Run:
             self.kernel, self.initrd = Assets(self.build).prepare()
         where = "bus=rp1,id=ivs" if hotplug else "bus=pcie.0,addr=0x4,id=ivs"
         if device == "doorbell":
-            dev = ["-chardev", f"socket,id=ivsc,path={sock or self.sock}",
-                   "-device", f"ivshmem-doorbell,chardev=ivsc,vectors={vectors},{where}" +
-                   (",master=on" if master else "")]
+            dev = ["-chardev", f"socket,id=ivsc,path={self.sock}",
+                   "-device", f"ivshmem-doorbell,chardev=ivsc,vectors={vectors},{where}"]
         else:
             dev = ["-object", f"memory-backend-file,id=hm,size={os.path.getsize(shmfile)},mem-path={shmfile},share=on",
                    "-device", f"ivshmem-plain,memdev=hm,{where}"]
@@ -409,8 +410,6 @@ class Run:
             dev = ["-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x5,pref64-reserve=64M",
                    "-device", "pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x6,pref64-reserve=64M"] + dev
         dev += ["-qmp", f"unix:{self.qmp_path(n)},server=on,wait=off"]
-        if incoming:
-            dev += ["-incoming", incoming]
         keep = "".join(f" ivsh.keep={k}" for k in self.kept_folders())
         cmd = [self.qemu, "-accel", "tcg", "-cpu", "max",
                "-M", "q35", "-m", "512", "-smp", "1",

@@ -6,8 +6,9 @@
     vmrun.py --build BUILD --list        list the scenarios
     vmrun.py --build BUILD --prepare     only fetch the kernel and build the initramfs
 
-Scenarios are in scenarios_dev.py and scenarios_pmd.py; how guests are
-booted is described in vmlib.py.
+Scenarios are in scenarios_dev.py, scenarios_pmd.py, scenarios_life.py
+(hot-unplug, re-plug) and scenarios_migrate.py (live migration); how
+guests are booted is described in vmlib.py.
 """
 
 import argparse
