@@ -148,15 +148,15 @@ def wait_file_text(r, name, needle, timeout):
 
 def sc_migrate_master(r):
     """ivsh-migrate: unplug the peer, migrate the master to a second
-    server, plug the peer back in; layout, marker, IDs and traffic
-    survive."""
+    server, plug the peer back in; layout, marker, IDs (the master's 0,
+    a host peer's pinned 2, the guest peer's 1) and traffic survive."""
     need_testpmd(r)
     migrate = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                            "..", "app", "ivsh-migrate", "ivsh-migrate")
     src_shm = r.plain_file()
     dst_shm = r.plain_file()
-    start_server(r, "src", src_shm, [0, 1])
-    start_server(r, "dst", dst_shm, [0, 1])
+    start_server(r, "src", src_shm, [0, 2])
+    start_server(r, "dst", dst_shm, [0, 2])
     # The master: a txonly session, then a second one when the host types
     # "go" on its console (after the migration, on the destination).
     script = ("BDF=0000:00:04.0\n"
@@ -164,7 +164,7 @@ def sc_migrate_master(r):
               "echo $BDF > /sys/bus/pci/drivers_probe\n"
               "P=\"/ivsh/ivsh-testpmd --device vfio:$BDF --peer 1 "
               "--engine txonly --mode intr --json --wait-link 240 "
-              "--duration 280\"\n"
+              "--duration 280 --max-peers 3\"\n"
               f"$P --count {FRAMES1}\necho \"session 1 exit $?\"\n"
               "read GO </dev/ttyS0\necho \"got $GO\"\n"
               f"$P --count {FRAMES2}\necho \"session 2 exit $?\"\n")
@@ -174,6 +174,16 @@ def sc_migrate_master(r):
     master_qemu(r, initrd, os.path.join(r.dir, "src-id0.sock"),
                 "console-src.log", qmp_src)
     wait_file_text(r, "console-src.log", "ready: device vfio id 0", 90)
+    # A host peer of the server on ID 2's socket: it disconnects before
+    # the migration and connects to the destination's ID 2 socket after.
+    tp = r.path("app/ivsh-testpmd/ivsh-testpmd")
+
+    def host_peer(server, logname):
+        return r.spawn([tp, "--device", "server:" + os.path.join(
+            r.dir, f"{server}-id2.sock"), "--peer", "0", "--engine", "rxonly",
+            "--mode", "poll", "--duration", "200"], logname)
+    h1 = host_peer("src", "host-src.log")
+    wait_file_text(r, "host-src.log", "ready:", 30)
     # The peer: ivshmem-plain (hot-pluggable under TCG) with id=1; one
     # session, then one that re-attaches across the migration.
     peer = ("\"$BIND\" --driver vfio-pci \"$BDF\" || exit 10\n" + BINDER +
@@ -188,6 +198,8 @@ def sc_migrate_master(r):
         if time.monotonic() - t > 30:
             raise Fail("peer session 2 did not start:\n" + r.tail("guest1.log"))
         time.sleep(0.1)
+    h1.send_signal(2)  # the host peer "unplugs": it disconnects
+    h1.wait(20)
     before = header(src_shm)
     r.expect(before[1] != 0, "the master wrote no layout identity")
     # The destination connects to its server (ID 0's socket) at once.
@@ -213,6 +225,7 @@ def sc_migrate_master(r):
         raise Fail(f"ivsh-migrate failed: {p.stderr.strip()}")
     steps = json.loads(p.stdout.strip().splitlines()[-1])
     t_plug = time.monotonic()
+    h2 = host_peer("dst", "host-dst.log")
     wait_text(r, 1, "re-attached", 60)
     reattached = time.monotonic() - t_plug
     # Type "go", then hang up: a client that does not read would stall
@@ -223,6 +236,9 @@ def sc_migrate_master(r):
         wait_file_text(r, "console-dst.log", "got go", 30)
     wait_file_text(r, "console-dst.log", "session 2 exit", 120)
     res = r.wait_guests({1: g1}, 120)
+    wait_file_text(r, "host-dst.log", "ready:", 30)
+    h2.send_signal(2)
+    h2.wait(20)
     wait_file_text(r, "console-dst.log", "ivsh-standalone: done", 60)
     r.show(1)
     log("--- master console (destination) ---\n" + r.tail("console-dst.log", 30))
@@ -239,6 +255,10 @@ def sc_migrate_master(r):
     r.expect("ready: device vfio id 0" in m_src, "master's ID on the source")
     r.expect("client 0 connected" in text(r, "dst.log"),
              "the destination master did not get ID 0")
+    r.expect("ready: device server id 2" in text(r, "host-src.log") and
+             "ready: device server id 2" in text(r, "host-dst.log"),
+             "the host peer did not get ID 2 on both servers: " +
+             r.tail("host-src.log", 3) + r.tail("host-dst.log", 3))
     r.expect(guest_log(r, 1).count("ready: device vfio id 1") == 3,
              "the peer did not keep ID 1")
     r.expect("re-attached to vfio:0000:02:00.0" in guest_log(r, 1),
