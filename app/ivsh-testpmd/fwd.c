@@ -76,7 +76,7 @@ static uint64_t engine_progress(const struct testpmd *tp)
 /* Sleep until a queue has frames (or the timeout); all queues armed. */
 static void wait_rx(struct testpmd *tp, int timeout_ms)
 {
-	struct pollfd pfd[TP_MAX_QUEUES];
+	struct pollfd pfd[TP_MAX_QUEUES + 1];
 	unsigned int vectors = ivsh_dev_vectors(tp->dev);
 	uint16_t nq = tp->conf.queues;
 	int ready = 0;
@@ -91,7 +91,10 @@ static void wait_rx(struct testpmd *tp, int timeout_ms)
 		if (ivsh_port_rx_intr_enable(tp->port, tp->q[i].id) == 1)
 			ready = 1;
 	}
-	if (!ready && poll(pfd, nq, timeout_ms) > 0 && vectors)
+	/* A hot-unplug request wakes us too (-1, ignored, if none). */
+	pfd[nq].fd = ivsh_dev_removal_fd(tp->dev);
+	pfd[nq].events = POLLIN;
+	if (!ready && poll(pfd, nq + 1u, timeout_ms) > 0 && vectors)
 		for (uint16_t i = 0; i < nq; i++)
 			if (pfd[i].revents & POLLIN)
 				ivsh_dev_irq_ack(tp->dev, tp->q[i].id % vectors);
