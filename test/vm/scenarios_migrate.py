@@ -97,7 +97,8 @@ def master_qemu(r, initrd, sock, console, qmp, incoming=None, serial=None):
            "-smp", "1", "-nodefaults", "-display", "none", "-no-reboot",
            "-device", "intel-iommu,intremap=on",
            "-kernel", kernel, "-initrd", initrd,
-           "-append", "console=ttyS0 intel_iommu=on panic=-1 loglevel=4",
+           "-append", "console=ttyS0 intel_iommu=on no_timer_check panic=-1 "
+           "loglevel=4",
            ] + (["-chardev", f"socket,id=ser,path={serial},server=on,"
                  f"wait=off,logfile={os.path.join(r.dir, console)}",
                  "-serial", "chardev:ser"] if serial else

@@ -9,7 +9,10 @@ How it works:
     is built from busybox, the modules the guests need (with their
     dependencies, `depmod -b`) and the init script below.
   * Guests: QEMU TCG (`-accel tcg -cpu max -M q35 -device intel-iommu`),
-    -m 512, -smp 1, no disk. The host's / is shared read-only over 9p and
+    -m 512, -smp 1, no disk. The kernel gets no_timer_check: on a loaded
+    host the emulated timer can miss the kernel's early IO-APIC check,
+    which then panics ("timer doesn't work through Interrupt-remapped
+    IO-APIC"). The host's / is shared read-only over 9p and
     the guest chroots into it, so it runs the build tree's binaries at the
     same paths; a per-run folder is shared writable at its own path and
     receives the guest's logs and exit status. The guest's init runs
@@ -416,7 +419,7 @@ class Run:
                "-nodefaults", "-display", "none", "-no-reboot",
                "-device", "intel-iommu,intremap=on",
                "-kernel", self.kernel, "-initrd", self.initrd,
-               "-append", f"console=ttyS0 intel_iommu=on panic=-1 loglevel=4 ivsh.out={self.dir} ivsh.guest={n}{keep}",
+               "-append", f"console=ttyS0 intel_iommu=on no_timer_check panic=-1 loglevel=4 ivsh.out={self.dir} ivsh.guest={n}{keep}",
                "-serial", f"file:{os.path.join(self.dir, f'console{n}.log')}",
                "-virtfs", "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap",
                "-virtfs", f"local,path={self.dir},mount_tag=out,security_model=none,multidevs=remap",
