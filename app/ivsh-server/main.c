@@ -146,6 +146,11 @@ int main(int argc, char **argv)
 		options_free(&o);
 		return 1;
 	}
+	if (options_pin_ids(&o, srv) < 0) {
+		ivsh_server_destroy(srv);
+		options_free(&o);
+		return 1;
+	}
 	if (!o.foreground) {
 		rc = daemon_start(&ready_fd);
 		if (rc < 0) {

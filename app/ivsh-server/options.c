@@ -25,6 +25,7 @@ enum {
 	OPT_MAX_QUEUED,
 	OPT_STALL_TIMEOUT,
 	OPT_SAFE_IDS,
+	OPT_ID_SOCKET,
 };
 
 static const struct option long_opts[] = {
@@ -44,6 +45,7 @@ static const struct option long_opts[] = {
 	{ "max-queued", required_argument, NULL, OPT_MAX_QUEUED },
 	{ "stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT },
 	{ "safe-ids", no_argument, NULL, OPT_SAFE_IDS },
+	{ "id-socket", required_argument, NULL, OPT_ID_SOCKET },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -71,6 +73,12 @@ void options_usage(FILE *out)
 "                          it go is still connected (QEMU 7.2's ivshmem\n"
 "                          device corrupts its heap when a peer ID it saw\n"
 "                          leave comes back); default: lowest unused ID\n"
+"      --id-socket ID=PATH pin ID to a socket of its own: a client there gets\n"
+"                          exactly ID, and is refused while ID is held; the\n"
+"                          main socket never hands out a pinned ID (so with\n"
+"                          0 pinned, its first client gets 1). Repeatable.\n"
+"                          For migration: the master connects on ID 0's\n"
+"                          socket, every peer on its own ID's socket\n"
 "      --mode OCTAL        socket file mode, e.g. 0660\n"
 "      --group NAME        socket file group (name or number)\n"
 "      --max-queued N      messages a client may leave unread beyond its\n"
@@ -195,6 +203,54 @@ static int set_path(char **dst, const char *arg)
 	return 0;
 }
 
+/* "ID=PATH": ID 0..65535, each ID and path once. */
+static int add_id_socket(struct options *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char idtext[8];
+	unsigned long id;
+	struct pinned_id *p;
+
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(idtext) ||
+	    !eq[1])
+		return bad("bad --id-socket '%s' (want ID=PATH)", arg);
+	memcpy(idtext, arg, (size_t)(eq - arg));
+	idtext[eq - arg] = '\0';
+	if (parse_uint(idtext, 0, IVSH_SERVER_MAX_CLIENTS - 1, &id))
+		return bad("bad ID '%s' in --id-socket (want 0..65535)", idtext);
+	if (o->npins == MAX_ID_SOCKETS)
+		return bad("too many --id-socket (at most %d)", MAX_ID_SOCKETS);
+	for (unsigned int i = 0; i < o->npins; i++)
+		if (o->pins[i].id == id)
+			return bad("ID %lu given twice in --id-socket", id);
+	p = &o->pins[o->npins];
+	p->path = NULL;
+	if (set_path(&p->path, eq + 1))
+		return -1;
+	p->id = (unsigned int)id;
+	o->npins++;
+	return 0;
+}
+
+int options_pin_ids(const struct options *o, struct ivsh_server *srv)
+{
+	char err[512];
+
+	for (unsigned int i = 0; i < o->npins; i++) {
+		const struct pinned_id *p = &o->pins[i];
+		int rc;
+
+		err[0] = '\0';
+		rc = ivsh_server_pin_id(srv, p->id, p->path, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, PROG ": --id-socket %u=%s: %s\n", p->id,
+				p->path, err[0] ? err : strerror(-rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int options_parse(struct options *o, int argc, char **argv)
 {
 	struct ivsh_server_conf *c = &o->conf;
@@ -295,6 +351,10 @@ int options_parse(struct options *o, int argc, char **argv)
 		case OPT_SAFE_IDS:
 			c->id_policy = IVSH_SERVER_IDS_SAFE;
 			break;
+		case OPT_ID_SOCKET:
+			if (add_id_socket(o, optarg))
+				return -1;
+			break;
 		case ':':
 			return bad("option '%s' needs an argument",
 				   argv[optind - 1]);
@@ -323,4 +383,7 @@ void options_free(struct options *o)
 	free(o->socket_path);
 	free(o->pidfile);
 	free(o->shm_path_alloc);
+	for (unsigned int i = 0; i < o->npins; i++)
+		free(o->pins[i].path);
+	o->npins = 0;
 }

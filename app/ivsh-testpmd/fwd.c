@@ -25,6 +25,9 @@ int fwd_link_poll(struct testpmd *tp)
 	/* Also reads the server's connect notices (peers' eventfds). */
 	int up = ivsh_port_link_update(tp->port) == 1;
 
+	if (!up && ivsh_dev_removed(tp->dev))
+		tp->removed = true;
+
 	if (up != tp->link_up) {
 		tp->link_up = up;
 		tp->link_changes++;
@@ -44,6 +47,8 @@ int fwd_wait_link(struct testpmd *tp, double timeout_s)
 	while (!fwd_link_poll(tp)) {
 		if (tp_stop)
 			return -EINTR;
+		if (tp->removed)
+			return -ENODEV;
 		if (mono_ns() >= end)
 			return -ETIMEDOUT;
 		nanosleep(&ms, NULL);
@@ -71,7 +76,7 @@ static uint64_t engine_progress(const struct testpmd *tp)
 /* Sleep until a queue has frames (or the timeout); all queues armed. */
 static void wait_rx(struct testpmd *tp, int timeout_ms)
 {
-	struct pollfd pfd[TP_MAX_QUEUES];
+	struct pollfd pfd[TP_MAX_QUEUES + 1];
 	unsigned int vectors = ivsh_dev_vectors(tp->dev);
 	uint16_t nq = tp->conf.queues;
 	int ready = 0;
@@ -86,7 +91,10 @@ static void wait_rx(struct testpmd *tp, int timeout_ms)
 		if (ivsh_port_rx_intr_enable(tp->port, tp->q[i].id) == 1)
 			ready = 1;
 	}
-	if (!ready && poll(pfd, nq, timeout_ms) > 0 && vectors)
+	/* A hot-unplug request wakes us too (-1, ignored, if none). */
+	pfd[nq].fd = ivsh_dev_removal_fd(tp->dev);
+	pfd[nq].events = POLLIN;
+	if (!ready && poll(pfd, nq + 1u, timeout_ms) > 0 && vectors)
 		for (uint16_t i = 0; i < nq; i++)
 			if (pfd[i].revents & POLLIN)
 				ivsh_dev_irq_ack(tp->dev, tp->q[i].id % vectors);
@@ -139,7 +147,7 @@ uint64_t fwd_run(struct testpmd *tp)
 	end = c->duration_s > 0 ?
 	      tp->start_tsc + ns_to_tsc((uint64_t)(c->duration_s * 1e9)) : 0;
 
-	while (!tp_stop) {
+	while (!tp_stop && !tp->removed) {
 		unsigned int moved = 0;
 
 		now = tp->now_tsc = tsc_now();

@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "fwd.h"
 #include "options.h"
+#include "reattach.h"
 #include "stats.h"
 #include "testpmd.h"
 #include "tsc.h"
@@ -106,7 +107,7 @@ static uint32_t random_session(void)
 	return s;
 }
 
-static int open_port(struct testpmd *tp)
+int tp_open_port(struct testpmd *tp)
 {
 	struct ivsh_port_conf pc;
 	int ret;
@@ -128,6 +129,7 @@ static int open_port(struct testpmd *tp)
 	pc.queues_per_link = tp->conf.queues;
 	pc.ring_size = tp->conf.ring_size;
 	pc.slot_size = tp->conf.slot_size;
+	pc.identity = tp->layout_identity; /* re-attach: same region only */
 	ret = ivsh_port_open(&tp->port, tp->dev, &pc);
 	if (ret) {
 		fprintf(stderr, PROG ": cannot open port to peer %d: %s\n",
@@ -180,7 +182,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": out of memory\n");
 		goto out;
 	}
-	if (open_port(&tp))
+	if (tp_open_port(&tp))
 		goto out;
 	if (tp.conf.engine->init && (ret = tp.conf.engine->init(&tp)) != 0) {
 		fprintf(stderr, PROG ": engine %s: %s\n", tp.conf.engine->name,
@@ -199,8 +201,18 @@ int main(int argc, char **argv)
 			tp.conf.engine->init(&tp);
 	}
 	elapsed = fwd_run(&tp);
+	while (tp.removed) {
+		reattach_release(&tp);
+		status = TP_EXIT_REMOVED;
+		if (!tp.conf.reattach || reattach_wait(&tp) != 0)
+			break;
+		tp.removed = false;
+		elapsed += fwd_run(&tp);
+		status = 1;
+	}
 	stats_final(&tp, elapsed);
-	status = 0;
+	if (status != TP_EXIT_REMOVED)
+		status = 0;
 out:
 	ivsh_port_close(tp.port);
 	ivsh_dev_close(tp.dev);

@@ -21,6 +21,7 @@ enum {
 	OPT_QUEUES, OPT_MODE, OPT_DURATION, OPT_COUNT, OPT_STATS_PERIOD,
 	OPT_JSON, OPT_NO_VERIFY, OPT_RING_SIZE, OPT_SLOT_SIZE, OPT_MAX_PEERS,
 	OPT_CPU, OPT_WAIT_LINK, OPT_FLOWS, OPT_LAT_TIMEOUT, OPT_ETH_DST,
+	OPT_REATTACH,
 };
 
 static const struct option longopts[] = {
@@ -44,6 +45,7 @@ static const struct option longopts[] = {
 	{ "flows", required_argument, NULL, OPT_FLOWS },
 	{ "latency-timeout", required_argument, NULL, OPT_LAT_TIMEOUT },
 	{ "eth-dst", required_argument, NULL, OPT_ETH_DST },
+	{ "reattach", no_argument, NULL, OPT_REATTACH },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -77,6 +79,9 @@ static void usage(void)
 	       "  --latency-timeout MS latency: a ping is lost after MS (default 1000)\n"
 	       "  --eth-dst MAC        destination MAC of generated and mac-forwarded\n"
 	       "                       frames (default: the peer's MAC)\n"
+	       "  --reattach           survive a hot-unplug: wait for an ivshmem device\n"
+	       "                       to be plugged back (any PCI address, same driver)\n"
+	       "                       and attach to it again as a restart\n"
 	       "  -h, --help           this text\n",
 	       PKT_MIN_LEN, 9000u, TP_MAX_BURST, TP_DEFAULT_BURST,
 	       TP_MAX_QUEUES);
@@ -271,6 +276,9 @@ int options_parse(struct tp_conf *c, int argc, char **argv)
 			if (parse_mac(name, optarg, c->eth_dst))
 				return -1;
 			c->has_eth_dst = true;
+			break;
+		case OPT_REATTACH:
+			c->reattach = true;
 			break;
 		case 'h':
 			usage();

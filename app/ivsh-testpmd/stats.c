@@ -65,7 +65,8 @@ uint64_t stats_lost(const struct testpmd *tp)
 
 static void print_xstats(const struct testpmd *tp, FILE *out)
 {
-	int n = ivsh_port_xstats(tp->port, NULL, NULL, 0);
+	/* No port after a removal without --reattach. */
+	int n = tp->port ? ivsh_port_xstats(tp->port, NULL, NULL, 0) : 0;
 
 	if (n <= 0)
 		return;
@@ -98,7 +99,8 @@ void stats_final(struct testpmd *tp, uint64_t elapsed_ns)
 
 	if (tp->last_rx_tsc > tp->first_rx_tsc)
 		rx_secs = (double)tsc_to_ns(tp->last_rx_tsc - tp->first_rx_tsc) / 1e9;
-	if (rss_measure(ivsh_dev_shm(tp->dev), ivsh_dev_shm_size(tp->dev), &ri))
+	if (tp->dev == NULL ||
+	    rss_measure(ivsh_dev_shm(tp->dev), ivsh_dev_shm_size(tp->dev), &ri))
 		ri = (struct rss_info){ 0 };
 
 	fprintf(out, "---- ivsh-testpmd %s: %.3f s ----\n",

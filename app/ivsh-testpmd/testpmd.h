@@ -6,6 +6,7 @@
 #ifndef TESTPMD_H
 #define TESTPMD_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,6 +44,7 @@ struct tp_conf {
 	int latency_timeout_ms;  /* latency: a ping is lost after this */
 	bool has_eth_dst;        /* eth_dst replaces the peer's MAC */
 	uint8_t eth_dst[6];
+	bool reattach;           /* survive unplug: wait for the device */
 };
 
 /** Per-queue state and counters. */
@@ -108,7 +110,16 @@ struct testpmd {
 	uint64_t first_rx_tsc;    /* loop time of the first / last burst */
 	uint64_t last_rx_tsc;     /* that received anything (0: none) */
 	uint64_t now_tsc;         /* refreshed once per loop iteration */
+
+	/* hot-unplug (reattach.c) */
+	bool removed;             /* the device was unplugged */
+	char reattach_name[NAME_MAX + 96]; /* re-plugged device string */
+	uint64_t dev_seen_ns;     /* reattach: when the new device showed */
+	uint64_t layout_identity; /* of the region before the removal */
 };
+
+/** Open the device and the port of tp->conf (prints why not). */
+int tp_open_port(struct testpmd *tp);
 
 /** Set by SIGINT/SIGTERM. */
 extern volatile sig_atomic_t tp_stop;

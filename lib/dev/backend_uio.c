@@ -9,6 +9,10 @@
  * device with an INTx line gets its interrupts through /dev/uioN: a read
  * returns the event count, writing 1 re-enables the line.
  *
+ * Removal is noticed by polling (ivsh_dev_check_removed()): the device's
+ * sysfs config file, opened at open, fails or reads all-ones once the
+ * device is gone; the BAR mappings are then replaced by zero pages.
+ *
  * If the process dies without ivsh_dev_close(), the kernel drops the
  * mappings and the uio fd; the INTx line stays disabled (uio masks it when
  * it fires) until the next user writes 1, so nothing is left asserted.
@@ -16,6 +20,7 @@
 #include "dev_private.h"
 #include "pci_guest.h"
 #include "pci_intx.h"
+#include "pci_removal.h"
 #include "pci_sysfs.h"
 
 #include <errno.h>
@@ -39,6 +44,8 @@ struct uio_priv {
 	void *shm;
 	size_t shm_len;
 	int uio_fd;
+	int cfg_fd;         /* sysfs config, kept open to notice removal */
+	bool gone;          /* removed: the BARs are never touched again */
 	uint32_t uio_count; /* last event count read from /dev/uioN */
 	bool count_known;   /* uio_count holds a value read */
 #ifdef IVSH_HAVE_PCIACCESS
@@ -218,11 +225,13 @@ static void uio_release(struct ivsh_dev *dev)
 
 	if (p == NULL)
 		return;
-	if (p->regs != NULL && (dev->irq_mode == IVSH_IRQ_INTX ||
-				dev->irq_mode == IVSH_IRQ_INTX_POLL))
+	if (p->regs != NULL && !p->gone && (dev->irq_mode == IVSH_IRQ_INTX ||
+					    dev->irq_mode == IVSH_IRQ_INTX_POLL))
 		ivsh_intx_teardown(&regs);
 	if (p->uio_fd >= 0)
 		close(p->uio_fd);
+	if (p->cfg_fd >= 0)
+		close(p->cfg_fd);
 	if (p->shm != NULL)
 		unmap_bar(p, p->shm, p->shm_len);
 	if (p->regs != NULL)
@@ -308,11 +317,18 @@ static int uio_open(struct ivsh_dev *dev, const char *arg,
 		ivsh_dev_set_error("out of memory");
 		return -ENOMEM;
 	}
-	p->uio_fd = -1;
+	p->uio_fd = p->cfg_fd = -1;
 	dev->priv = p;
 	rc = ivsh_guest_check_device(arg, "uio", "uio_pci_generic", p->bdf);
 	if (rc < 0)
 		goto fail;
+	p->cfg_fd = ivsh_pci_removal_open(IVSH_SYSFS_ROOT, p->bdf);
+	if (p->cfg_fd < 0) {
+		rc = p->cfg_fd;
+		ivsh_dev_set_error("uio:%s: cannot open its sysfs config: %s",
+				   p->bdf, strerror(-rc));
+		goto fail;
+	}
 	rc = map_bar(p, 0, IVSH_BAR0_SIZE, &m, &len);
 	if (rc < 0)
 		goto fail;
@@ -378,6 +394,27 @@ static int uio_irq_ack(struct ivsh_dev *dev, unsigned int vector)
 	return n > 0 ? n : st;
 }
 
+/*
+ * uio_pci_generic lets the kernel remove the device at once; the old
+ * mappings then read zeros, and a device plugged in later may get the
+ * same bus address. So on removal both mappings are replaced by zero
+ * pages before anything else can write through them.
+ */
+static int uio_check_removed(struct ivsh_dev *dev)
+{
+	struct uio_priv *p = priv_of(dev);
+
+	if (!p->gone && !ivsh_pci_removal_gone(p->cfg_fd))
+		return 0;
+	p->gone = true;
+	if (p->regs != NULL)
+		(void)ivsh_mapping_neutralize((void *)(uintptr_t)p->regs,
+					      p->regs_len);
+	if (p->shm != NULL)
+		(void)ivsh_mapping_neutralize(p->shm, p->shm_len);
+	return 1;
+}
+
 const struct ivsh_backend_ops ivsh_backend_uio = {
 	.prefix = "uio",
 	.open = uio_open,
@@ -386,4 +423,5 @@ const struct ivsh_backend_ops ivsh_backend_uio = {
 	.reg_write = uio_reg_write,
 	.irq_fd = uio_irq_fd,
 	.irq_ack = uio_irq_ack,
+	.check_removed = uio_check_removed,
 };

@@ -8,7 +8,9 @@
  * pread/pwrite on the device fd; BAR2 (shared memory) is mmapped. MSI-X
  * vectors and the INTx pin are routed to eventfds with
  * VFIO_DEVICE_SET_IRQS. Bus mastering is enabled, as MSI-X messages of a
- * device without it are dropped.
+ * device without it are dropped. The device-request interrupt is armed
+ * so that a hot-unplug is reported (ivsh_dev_removal_fd()) instead of
+ * blocking in the kernel.
  *
  * If the process dies without ivsh_dev_close() (fatal signal), the kernel
  * closes the device fd, and vfio-pci then disables the interrupts, clears
@@ -52,6 +54,7 @@ struct vfio_priv {
 	int irq_index;           /* VFIO_PCI_{MSIX,INTX}_IRQ_INDEX or -1 */
 	unsigned int nfds;
 	int efd[IVSH_DEV_MAX_VECTORS];
+	int req_fd;              /* device-request eventfd, -1: not armed */
 };
 
 static struct vfio_priv *priv_of(struct ivsh_dev *dev)
@@ -142,6 +145,52 @@ static int intx_unmask(void *ctx)
 			NULL);
 }
 
+/*
+ * The device-request interrupt: vfio-pci signals it when the kernel wants
+ * the device back (hot-unplug, unbind) and then waits for the device fd
+ * to be closed. Without it armed the kernel only logs "No device request
+ * channel registered, blocked until released by user" and the unplug
+ * never completes while the program runs.
+ */
+static int irq_count(struct vfio_priv *p, unsigned int index);
+
+static int arm_request(struct vfio_priv *p)
+{
+	int rc;
+
+	if (irq_count(p, VFIO_PCI_REQ_IRQ_INDEX) < 1)
+		return 0; /* an old kernel: nothing to arm */
+	p->req_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (p->req_fd < 0) {
+		rc = -errno;
+		ivsh_dev_set_error("vfio:%s: eventfd: %s", p->bdf,
+				   strerror(-rc));
+		return rc;
+	}
+	rc = set_irqs(p, VFIO_PCI_REQ_IRQ_INDEX,
+		      VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+		      1, &p->req_fd);
+	if (rc < 0) {
+		close(p->req_fd);
+		p->req_fd = -1;
+		ivsh_dev_set_error("vfio:%s: cannot arm the device-request interrupt: %s",
+				   p->bdf, strerror(-rc));
+	}
+	return rc;
+}
+
+static void disarm_request(struct vfio_priv *p)
+{
+	if (p->req_fd < 0)
+		return;
+	if (p->device >= 0)
+		(void)set_irqs(p, VFIO_PCI_REQ_IRQ_INDEX,
+			       VFIO_IRQ_SET_DATA_NONE |
+			       VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL);
+	close(p->req_fd);
+	p->req_fd = -1;
+}
+
 static void vfio_release(struct ivsh_dev *dev)
 {
 	struct vfio_priv *p = priv_of(dev);
@@ -149,6 +198,7 @@ static void vfio_release(struct ivsh_dev *dev)
 
 	if (p == NULL)
 		return;
+	disarm_request(p);
 	if (p->device >= 0) {
 		if (p->irq_index >= 0)
 			(void)set_irqs(p, (unsigned int)p->irq_index,
@@ -445,7 +495,7 @@ static int vfio_open(struct ivsh_dev *dev, const char *arg,
 		ivsh_dev_set_error("out of memory");
 		return -ENOMEM;
 	}
-	p->container = p->group = p->device = -1;
+	p->container = p->group = p->device = p->req_fd = -1;
 	p->irq_index = -1;
 	dev->priv = p;
 	rc = ivsh_guest_check_device(arg, "vfio", "vfio-pci", p->bdf);
@@ -464,6 +514,9 @@ static int vfio_open(struct ivsh_dev *dev, const char *arg,
 	if (rc < 0)
 		goto fail;
 	rc = setup_irqs(dev, p, opts);
+	if (rc < 0)
+		goto fail;
+	rc = arm_request(p);
 	if (rc < 0)
 		goto fail;
 	return 0;
@@ -524,6 +577,22 @@ static int vfio_irq_ack(struct ivsh_dev *dev, unsigned int vector)
 	return n > 0 ? n : st;
 }
 
+static int vfio_removal_fd(struct ivsh_dev *dev)
+{
+	struct vfio_priv *p = priv_of(dev);
+
+	return p->req_fd >= 0 ? p->req_fd : -ENOTSUP;
+}
+
+/* The mappings stay until close: the caller may still say goodbye in
+ * shared memory, and the kernel waits for the close anyway. */
+static int vfio_check_removed(struct ivsh_dev *dev)
+{
+	struct vfio_priv *p = priv_of(dev);
+
+	return p->req_fd >= 0 && drain(p->req_fd) > 0;
+}
+
 const struct ivsh_backend_ops ivsh_backend_vfio = {
 	.prefix = "vfio",
 	.open = vfio_open,
@@ -532,4 +601,6 @@ const struct ivsh_backend_ops ivsh_backend_vfio = {
 	.reg_write = vfio_reg_write,
 	.irq_fd = vfio_irq_fd,
 	.irq_ack = vfio_irq_ack,
+	.removal_fd = vfio_removal_fd,
+	.check_removed = vfio_check_removed,
 };

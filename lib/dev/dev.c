@@ -178,17 +178,23 @@ enum ivsh_irq_mode ivsh_dev_irq_mode(const struct ivsh_dev *dev)
 
 uint32_t ivsh_dev_reg_read(struct ivsh_dev *dev, enum ivsh_reg reg)
 {
+	if (dev->removed)
+		return UINT32_MAX;
 	return dev->ops->reg_read(dev, (uint32_t)reg);
 }
 
 void ivsh_dev_reg_write(struct ivsh_dev *dev, enum ivsh_reg reg,
 			uint32_t value)
 {
+	if (dev->removed)
+		return;
 	dev->ops->reg_write(dev, (uint32_t)reg, value);
 }
 
 int ivsh_dev_doorbell(struct ivsh_dev *dev, uint16_t peer, uint16_t vector)
 {
+	if (dev->removed)
+		return -ENODEV;
 	if (dev->ops->doorbell != NULL)
 		return dev->ops->doorbell(dev, peer, vector);
 	dev->ops->reg_write(dev, IVSH_REG_DOORBELL,
@@ -198,6 +204,8 @@ int ivsh_dev_doorbell(struct ivsh_dev *dev, uint16_t peer, uint16_t vector)
 
 int ivsh_dev_irq_fd(struct ivsh_dev *dev, unsigned int vector)
 {
+	if (dev->removed)
+		return -ENODEV;
 	if (dev->ops->irq_fd == NULL)
 		return -ENOTSUP;
 	return dev->ops->irq_fd(dev, vector);
@@ -205,6 +213,8 @@ int ivsh_dev_irq_fd(struct ivsh_dev *dev, unsigned int vector)
 
 int ivsh_dev_irq_ack(struct ivsh_dev *dev, unsigned int vector)
 {
+	if (dev->removed)
+		return -ENODEV;
 	if (dev->ops->irq_ack == NULL)
 		return -ENOTSUP;
 	return dev->ops->irq_ack(dev, vector);
@@ -219,6 +229,8 @@ int ivsh_dev_intx_poll(struct ivsh_dev *dev, int timeout_ms)
 
 	if (dev->irq_mode != IVSH_IRQ_INTX_POLL)
 		return -ENOTSUP;
+	if (dev->removed)
+		return -ENODEV;
 	if (timeout_ms >= 0)
 		deadline = ivsh_dev_now_ms() + timeout_ms;
 	for (;;) {
@@ -254,12 +266,18 @@ int ivsh_dev_irq_wait(struct ivsh_dev *dev, unsigned int vector,
 	if (timeout_ms >= 0)
 		deadline = ivsh_dev_now_ms() + timeout_ms;
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct pollfd pfd[2] = {
+			{ .fd = fd, .events = POLLIN },
+			{ .fd = ivsh_dev_removal_fd(dev), .events = POLLIN },
+		};
 
-		rc = poll(&pfd, 1, ivsh_dev_ms_left(deadline));
+		/* A negative fd is ignored by poll(): no removal fd. */
+		rc = poll(pfd, 2, ivsh_dev_ms_left(deadline));
 		if (rc < 0)
 			return -errno;
-		if (rc > 0) {
+		if ((pfd[1].revents & POLLIN) && ivsh_dev_check_removed(dev))
+			return -ENODEV;
+		if (pfd[0].revents != 0) {
 			rc = ivsh_dev_irq_ack(dev, vector);
 			if (rc != 0)
 				return rc < 0 ? rc : 1;
@@ -324,4 +342,26 @@ int ivsh_dev_peers(const struct ivsh_dev *dev, uint16_t *ids, size_t max)
 		}
 	}
 	return (int)count;
+}
+
+int ivsh_dev_removal_fd(struct ivsh_dev *dev)
+{
+	if (dev->ops->removal_fd == NULL)
+		return -ENOTSUP;
+	return dev->ops->removal_fd(dev);
+}
+
+int ivsh_dev_check_removed(struct ivsh_dev *dev)
+{
+	if (dev->removed)
+		return 1;
+	if (dev->ops->check_removed == NULL || dev->ops->check_removed(dev) != 1)
+		return 0;
+	dev->removed = true;
+	return 1;
+}
+
+bool ivsh_dev_removed(const struct ivsh_dev *dev)
+{
+	return dev->removed;
 }

@@ -41,6 +41,13 @@ struct ivsh_backend_ops {
 	int (*process_events)(struct ivsh_dev *dev);
 	int (*last_notice_peer)(const struct ivsh_dev *dev);
 	int (*peer_vectors)(const struct ivsh_dev *dev, uint16_t peer);
+
+	/* Removal (guest backends); NULL: the device is never removed.
+	 * check_removed() returns 1 once the device is gone or its removal
+	 * was requested (after disarming what must not be touched), else 0;
+	 * dev.c then sets dev->removed and calls it no more. */
+	int (*removal_fd)(struct ivsh_dev *dev);
+	int (*check_removed)(struct ivsh_dev *dev);
 };
 
 struct ivsh_dev {
@@ -51,6 +58,7 @@ struct ivsh_dev {
 	uint16_t id;
 	unsigned int vectors;     /* own connected vectors */
 	enum ivsh_irq_mode irq_mode;
+	bool removed;             /* removal seen: registers and irqs off */
 };
 
 /* NULL-terminated table of every backend, in backend_registry.c. */

@@ -180,6 +180,7 @@ void ivsh_dev_reg_write(struct ivsh_dev *dev, enum ivsh_reg reg,
 /**
  * Interrupt @p peer on @p vector (a Doorbell write).
  * @return 0 when the doorbell was rung;
+ *         -ENODEV the device was removed (ivsh_dev_check_removed());
  *         -ENOTSUP the device has no interrupts (shm:, ivshmem-plain);
  *         -ENXIO (server: only, which knows its peers) the peer or vector
  *          is not connected, so the write would be ignored.
@@ -191,7 +192,8 @@ int ivsh_dev_doorbell(struct ivsh_dev *dev, uint16_t peer, uint16_t vector);
  * In INTx modes every vector shares one descriptor. After it fires, call
  * ivsh_dev_irq_ack() before waiting again.
  * @return the fd (owned by the device); -ENOTSUP no interrupts or
- *         IVSH_IRQ_INTX_POLL; -EINVAL vector out of range.
+ *         IVSH_IRQ_INTX_POLL; -EINVAL vector out of range; -ENODEV the
+ *         device was removed.
  */
 int ivsh_dev_irq_fd(struct ivsh_dev *dev, unsigned int vector);
 
@@ -200,15 +202,17 @@ int ivsh_dev_irq_fd(struct ivsh_dev *dev, unsigned int vector);
  * eventfd; in INTx mode also reads IntrStatus (clearing it) and unmasks
  * the line.
  * @return number of interrupts consumed (0 if none were pending);
- *         -ENOTSUP, -EINVAL as for ivsh_dev_irq_fd().
+ *         -ENOTSUP, -EINVAL, -ENODEV as for ivsh_dev_irq_fd().
  */
 int ivsh_dev_irq_ack(struct ivsh_dev *dev, unsigned int vector);
 
 /**
- * Wait for @p vector to fire, then acknowledge it.
+ * Wait for @p vector to fire, then acknowledge it. Also returns at once
+ * when the device's removal is requested (ivsh_dev_removal_fd()).
  * In IVSH_IRQ_INTX_POLL mode this busy-polls IntrStatus.
  * @param timeout_ms -1 waits forever, 0 only checks
  * @return 1 if it fired; 0 on timeout; -EINTR if a signal arrived;
+ *         -ENODEV the device was removed;
  *         -ENOTSUP, -EINVAL as for ivsh_dev_irq_fd().
  */
 int ivsh_dev_irq_wait(struct ivsh_dev *dev, unsigned int vector,
@@ -218,7 +222,7 @@ int ivsh_dev_irq_wait(struct ivsh_dev *dev, unsigned int vector,
  * Busy-poll IntrStatus (whose read clears it) until bit 0 is set.
  * Needs IVSH_IRQ_INTX_POLL (IntrMask is kept 0 so no line is asserted).
  * @return 1 when a peer interrupt was seen; 0 on timeout; -ENOTSUP in
- *         another mode.
+ *         another mode; -ENODEV the device was removed.
  */
 int ivsh_dev_intx_poll(struct ivsh_dev *dev, int timeout_ms);
 
@@ -270,6 +274,46 @@ int ivsh_dev_peers(const struct ivsh_dev *dev, uint16_t *ids, size_t max);
  * @return the count (0 if not connected); -ENOTSUP as above.
  */
 int ivsh_dev_peer_vectors(const struct ivsh_dev *dev, uint16_t peer);
+
+/*
+ * Removal (hot-unplug). A guest device can be unplugged under a running
+ * program. vfio: the kernel asks the program to release the device (the
+ * device-request interrupt, armed at open) and waits until it has;
+ * uio: the kernel removes the device at once, and the program can only
+ * notice. Either way, once ivsh_dev_check_removed() has returned 1:
+ *  - register reads return all-ones and writes are dropped;
+ *  - ivsh_dev_doorbell() and the irq functions return -ENODEV;
+ *  - vfio: the shared memory stays mapped until ivsh_dev_close(), so the
+ *    program can mark itself down there; it must close the device
+ *    promptly (the unplug waits for it);
+ *  - uio: both BAR mappings are replaced in place by private zero pages
+ *    at once, so stale pointers read zeros and no write can reach a
+ *    device plugged in later at the same bus address. What the program
+ *    wrote between the unplug and the check is lost.
+ * Host backends (server:, shm:) and mapped devices are never removed.
+ */
+
+/**
+ * A descriptor that becomes readable (poll/epoll) when the device's
+ * removal is requested, beside ivsh_dev_event_fd() and the irq fds; then
+ * call ivsh_dev_check_removed().
+ * @return the fd (owned by the device); -ENOTSUP the backend has none
+ *         (uio: call ivsh_dev_check_removed() periodically instead, every
+ *         100 ms or so; host backends: never removed).
+ */
+int ivsh_dev_removal_fd(struct ivsh_dev *dev);
+
+/**
+ * Check, without blocking, whether the device is gone or its removal was
+ * requested; the first time it finds so it disarms the device as the
+ * comment above says. Costs one system call (a config-space read on
+ * uio): call it every few milliseconds at most, not per packet.
+ * @return 1 removed (also on every later call); 0 present.
+ */
+int ivsh_dev_check_removed(struct ivsh_dev *dev);
+
+/** Whether ivsh_dev_check_removed() has seen the removal (no system call). */
+bool ivsh_dev_removed(const struct ivsh_dev *dev);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "layout_v1.h"
@@ -123,7 +125,7 @@ int ivsh_layout_read_info(const void *shm, uint64_t size,
 	uint32_t epoch = atomic_load_explicit(&hw->epoch, memory_order_acquire);
 	uint32_t state = atomic_load_explicit(&hw->state, memory_order_acquire);
 	memcpy(&copy, h, offsetof(struct lay_hdr, state));
-	memcpy(&copy.peers_off, &h->peers_off, 24);
+	memcpy(&copy.peers_off, &h->peers_off, 32); /* up to identity */
 	atomic_thread_fence(memory_order_acquire);
 	uint32_t state2 = atomic_load_explicit(&hw->state, memory_order_acquire);
 	uint32_t epoch2 = atomic_load_explicit(&hw->epoch, memory_order_relaxed);
@@ -188,6 +190,7 @@ int ivsh_layout_read_info(const void *shm, uint64_t size,
 	li.epoch = epoch;
 	li.features = copy.features;
 	li.region_size = copy.region_size;
+	li.identity = copy.identity;
 	if (info != NULL)
 		*info = li;
 	return 0;
@@ -213,6 +216,21 @@ static void hdr_write(struct lay_hdr *h, const struct ivsh_layout_info *li,
 	h->peers_off = li->peers_off;
 	h->channels_off = li->channels_off;
 	h->channel_size = li->channel_size;
+	h->identity = li->identity;
+}
+
+/* The region's identity: random, never 0 (0 means "none"). */
+static uint64_t new_identity(void)
+{
+	uint64_t id = 0;
+	struct timespec ts;
+
+	if (getrandom(&id, sizeof(id), 0) != (ssize_t)sizeof(id)) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		id = (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec ^
+		     (uint64_t)getpid() << 32;
+	}
+	return id != 0 ? id : 1;
 }
 
 int lay_master_init(void *base, uint64_t size,
@@ -254,6 +272,7 @@ int lay_master_init(void *base, uint64_t size,
 	atomic_thread_fence(memory_order_release);
 	memset((uint8_t *)base + IVSH_LAYOUT_HEADER_SIZE, 0,
 	       li.layout_size - IVSH_LAYOUT_HEADER_SIZE);
+	li.identity = new_identity();
 	hdr_write(h, &li, size);
 	uint32_t epoch = old_epoch + 1 == 0 ? 1 : old_epoch + 1;
 	/* Release pairs with the acquire load of epoch in read_info(): a
@@ -334,13 +353,15 @@ int ivsh_layout_describe(const void *shm, uint64_t size, FILE *out)
 		return rc;
 	}
 	fprintf(out,
-		"layout v%u: state %s, epoch %u, region %" PRIu64
+		"layout v%u: state %s, epoch %u, identity %016" PRIx64
+		", region %" PRIu64
 		" bytes (mapped %" PRIu64 "), used %" PRIu64 "\n"
 		"  max_peers %u, queues_per_link %u, ring_size %u, "
 		"slot_size %u, features 0x%x\n"
 		"  peers at %" PRIu64 ", %u channels of %" PRIu64
 		" bytes at %" PRIu64 "\n",
-		li.version, state_name(li.state), li.epoch, li.region_size,
+		li.version, state_name(li.state), li.epoch, li.identity,
+		li.region_size,
 		size, li.layout_size, li.p.max_peers, li.p.queues_per_link,
 		li.p.ring_size, li.p.slot_size, li.features, li.peers_off,
 		li.nb_channels, li.channel_size, li.channels_off);

@@ -59,6 +59,9 @@ struct ivsh_layout_info {
 	uint64_t channel_size;
 	uint64_t slots_off;   /**< inside a channel */
 	uint32_t nb_channels;
+	uint64_t identity;    /**< written once by the master when it
+			       *   initialises the region: random, non-zero;
+			       *   0 on a region of an older master */
 };
 
 /**

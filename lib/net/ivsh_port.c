@@ -114,6 +114,27 @@ static void attach_reset_channels(struct port_attach *at)
 	}
 }
 
+/*
+ * Re-attach: the region must hold a ready layout with the identity this
+ * peer saw before (a master waits for it like any peer; it must not make
+ * a new one, which would wipe what the other peers still use).
+ */
+static int attach_check_identity(struct port_attach *at,
+				 const struct ivsh_port_conf *conf,
+				 char *err, size_t errlen)
+{
+	int tmo = conf->timeout_ms > 0 ? conf->timeout_ms : 5000;
+	int rc = lay_wait_ready(at->base, at->size, tmo, &at->li, err, errlen);
+
+	if (rc == -ETIMEDOUT || (rc == 0 && at->li.identity != conf->identity)) {
+		snprintf(err, errlen, "the region is not the one attached "
+			 "before: layout identity %016" PRIx64 ", expected %016"
+			 PRIx64, rc == 0 ? at->li.identity : 0, conf->identity);
+		return -ESTALE;
+	}
+	return rc;
+}
+
 static int attach_create(struct port_attach **atp, struct ivsh_dev *dev,
 			 const struct ivsh_port_conf *conf)
 {
@@ -134,7 +155,10 @@ static int attach_create(struct port_attach **atp, struct ivsh_dev *dev,
 		free(at);
 		return -EINVAL;
 	}
-	if (at->self == 0) {
+	if (conf->identity != 0) {
+		/* A restart on a known region: never (re)initialise it. */
+		rc = attach_check_identity(at, conf, err, sizeof(err));
+	} else if (at->self == 0) {
 		struct ivsh_layout_params p;
 
 		master_params(conf, at->self, at->size, &p);
@@ -510,6 +534,26 @@ const struct ivsh_layout_info *ivsh_port_layout(const struct ivsh_port *port)
 /* Link state                                                          */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Whether the device was unplugged (checked every PORT_REMOVAL_CHECK_MS).
+ * On removal our entry goes down at once, so peers see the link drop
+ * without waiting for the heartbeat to stop; on uio the region is
+ * already gone and the store lands in zero pages, which is harmless.
+ */
+static bool port_device_removed(struct port_attach *at, uint64_t now)
+{
+	if (!ivsh_dev_removed(at->dev)) {
+		if (now - at->removal_checked_ms < PORT_REMOVAL_CHECK_MS)
+			return false;
+		at->removal_checked_ms = now;
+		if (ivsh_dev_check_removed(at->dev) != 1)
+			return false;
+	}
+	atomic_store_explicit(&at->entry->state, LAY_PEER_DOWN,
+			      memory_order_release);
+	return true;
+}
+
 void port_heartbeat(struct ivsh_port *port)
 {
 	/* Only this process writes its entry; several of its threads may. */
@@ -525,6 +569,12 @@ int ivsh_port_link_update(struct ivsh_port *port)
 	uint64_t now = now_ms();
 	int up = 1;
 
+	if (port_device_removed(at, now)) {
+		if (atomic_exchange_explicit(&port->link, 0,
+					     memory_order_relaxed) != 0)
+			ctr_add(&port->link_changes, 1);
+		return 0;
+	}
 	/* Learn peers that (re)connected to the server since the last call,
 	 * so doorbells go to their current eventfds; -ENOTSUP on backends
 	 * that cannot know, which is fine. Never blocks. */

@@ -65,6 +65,14 @@ struct ivsh_port_conf {
 
 	bool has_mac;             /**< use @p mac, else 02:49:56:53:IDhi:IDlo */
 	uint8_t mac[6];
+	/**
+	 * Re-attach (after a hot-unplug and re-plug, or a migration): the
+	 * identity the region must hold (ivsh_port_layout()->identity seen
+	 * before). Non-zero: the master never initialises the region, and
+	 * every peer refuses a region whose ready layout has another
+	 * identity (-ESTALE). 0: no check.
+	 */
+	uint64_t identity;
 };
 
 /**
@@ -81,6 +89,8 @@ struct ivsh_port_conf {
  *          a copy routine that is unknown or that this CPU does not run;
  *         -EPROTO the region holds an unknown layout or version;
  *         -EBUSY a port to that peer is already open in this process;
+ *         -ESTALE conf->identity is set and the region holds no ready
+ *          layout with that identity (another region, or re-initialised);
  *         -ENOMEM.
  *         A one-line reason is available from ivsh_port_last_error().
  */
@@ -141,7 +151,10 @@ void ivsh_port_peer_mac(const struct ivsh_port *port, uint8_t mac[6]);
  * is reported up. It also handles the device's waiting connect and
  * disconnect notices (ivsh_dev_process_events()), so doorbells reach peers
  * that joined later. Call it periodically (every millisecond or so); it
- * is cheap and never blocks.
+ * is cheap and never blocks. Every 10 ms it also checks whether the
+ * device was unplugged (ivsh_dev_check_removed()); once it was, this
+ * peer's entry is marked down and the link stays down: close the port,
+ * then the device (ivsh_dev_removed() tells the caller).
  * @return 1 link up, 0 link down.
  */
 int ivsh_port_link_update(struct ivsh_port *port);

@@ -36,7 +36,8 @@ struct lay_hdr {
 	uint64_t peers_off;
 	uint64_t channels_off;
 	uint64_t channel_size;
-	uint8_t reserved[IVSH_LAYOUT_HEADER_SIZE - 72];
+	uint64_t identity;      /* random, non-zero; 0: an older master */
+	uint8_t reserved[IVSH_LAYOUT_HEADER_SIZE - 80];
 };
 
 enum { LAY_PEER_DOWN = 0, LAY_PEER_UP = 1 };
@@ -90,6 +91,7 @@ _Static_assert(sizeof(struct lay_hdr) == IVSH_LAYOUT_HEADER_SIZE,
 	       "header size");
 _Static_assert(offsetof(struct lay_hdr, state) == 40, "state offset");
 _Static_assert(offsetof(struct lay_hdr, channel_size) == 64, "hdr offsets");
+_Static_assert(offsetof(struct lay_hdr, identity) == 72, "identity offset");
 _Static_assert(sizeof(struct lay_peer) == IVSH_LAYOUT_PEER_SIZE, "peer size");
 _Static_assert(offsetof(struct lay_peer, mac) == 18, "peer offsets");
 _Static_assert(offsetof(struct lay_chan_prod, gen) == 8, "gen offset");

@@ -48,7 +48,11 @@ struct port_attach {
 	struct lay_peer *entry;  /* own peer entry */
 	struct ivsh_port **ports;/* by peer ID, max_peers entries */
 	int refs;
+	uint64_t removal_checked_ms; /* last ivsh_dev_check_removed() */
 };
+
+/* Device removal is checked this often by link_update (a system call). */
+#define PORT_REMOVAL_CHECK_MS 10u
 
 struct tx_counters {
 	ctr_t packets, bytes, errors, ring_full, bad_index, doorbells,

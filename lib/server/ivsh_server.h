@@ -157,6 +157,8 @@ struct ivsh_server_stats {
 				         held-back IDs used up */
 	uint64_t accept_throttled;  /**< times accepting paused while a
 				         client had a backlog */
+	uint64_t rejected_pinned;   /**< refused on a pinned socket: the ID
+				         was held (or held back) */
 };
 
 /**
@@ -196,6 +198,30 @@ int ivsh_server_create(struct ivsh_server **out,
  * server created. NULL is ignored.
  */
 void ivsh_server_destroy(struct ivsh_server *srv);
+
+/**
+ * Pin @p id to a listening socket of its own at @p path (stable IDs, for
+ * migration and re-plug): a client that connects there gets exactly
+ * @p id, or is refused (connection closed, logged, counted in
+ * rejected_pinned) while another client holds it, or, with
+ * IVSH_SERVER_IDS_SAFE, while a connected client saw it leave. The main
+ * socket never hands out a pinned ID: with ID 0 pinned, its first client
+ * gets the lowest unpinned ID instead, and the master connects on ID 0's
+ * socket. Without pinned IDs nothing changes. Call it after
+ * ivsh_server_create(), before clients connect; the socket gets the
+ * main socket's mode and group and is removed by ivsh_server_destroy().
+ * @return 0;
+ *         -EINVAL       no server or path, or @p id not below max_clients;
+ *         -EEXIST       @p id is already pinned, or @p path exists and is
+ *                       not a socket;
+ *         -EBUSY        a connected client holds @p id;
+ *         -EADDRINUSE   a server listens on @p path;
+ *         -ENAMETOOLONG @p path is too long for a UNIX socket;
+ *         -ENOMEM, or another -errno (bind, chmod, chown, listen).
+ *         A one-line reason goes to @p err.
+ */
+int ivsh_server_pin_id(struct ivsh_server *srv, unsigned int id,
+		       const char *path, char *err, size_t errlen);
 
 /** The epoll descriptor to wait on (readable = call process). */
 int ivsh_server_fd(const struct ivsh_server *srv);

@@ -281,7 +281,7 @@ static int make_vectors(struct ivsh_server *srv, struct client *c)
 	return 0;
 }
 
-static void add_client(struct ivsh_server *srv, int sock)
+void srv_add_client(struct ivsh_server *srv, int sock, int want_id)
 {
 	unsigned int nv = srv->conf.vectors;
 	struct epoll_event ev;
@@ -294,7 +294,21 @@ static void add_client(struct ivsh_server *srv, int sock)
 
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
 		uid = cred.uid;
-	id = srv_ids_pick(srv, uid, &after);
+	if (want_id >= 0) {
+		id = srv_ids_take(srv, (unsigned int)want_id, &after);
+		if (id < 0) {
+			srv->st.rejected_pinned++;
+			if (srv_log_client_ok(srv, LOG_WARNING))
+				srv_log(srv, LOG_WARNING,
+					"rejecting client on the socket of ID %d: %s",
+					want_id, id == -EEXIST ? "the ID is held by a connected client" :
+					"a connected client saw the ID leave (safe ID policy)");
+			close(sock);
+			return;
+		}
+	} else {
+		id = srv_ids_pick(srv, uid, &after);
+	}
 	if (id == -EDQUOT) {
 		srv->st.rejected_ids++;
 		if (srv_log_client_ok(srv, LOG_WARNING))
@@ -438,7 +452,7 @@ void srv_accept(struct ivsh_server *srv)
 				return;
 			}
 		}
-		add_client(srv, fd);
+		srv_add_client(srv, fd, -1);
 	}
 }
 

@@ -96,6 +96,9 @@ int ivsh_server_process(struct ivsh_server *srv, int timeout_ms)
 			srv_client_event(srv, (struct client *)tag,
 					 evs[i].events);
 			break;
+		case EP_PINNED:
+			((struct pinned_socket *)tag)->ready = true;
+			break;
 		}
 	}
 	/* Reap first, so that IDs freed in this round are reused at once
@@ -105,6 +108,8 @@ int ivsh_server_process(struct ivsh_server *srv, int timeout_ms)
 		srv_accept(srv);
 		srv_settle(srv);
 	}
+	srv_pinned_accept(srv);
+	srv_settle(srv);
 	/* Out of descriptors earlier, and a client has just gone. */
 	if (srv->listen_paused && srv->fd_freed)
 		resume_listener(srv);
@@ -270,6 +275,7 @@ void ivsh_server_destroy(struct ivsh_server *srv)
 		srv->clients = c->next;
 		srv_client_free(c);
 	}
+	srv_pinned_close_all(srv);
 	srv_socket_close(srv);
 	srv_shm_close(srv);
 	if (srv->timer_fd >= 0)

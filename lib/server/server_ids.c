@@ -3,6 +3,8 @@
  * Choosing a new client's ID.
  *
  * IVSH_SERVER_IDS_LOWEST: the lowest unused ID.
+ * Either way, pinned IDs (server_pinned.c) are skipped: they are handed
+ * out only on their own sockets.
  *
  * IVSH_SERVER_IDS_SAFE: QEMU's ivshmem device (as in QEMU 7.2) frees a
  * departed peer's eventfd array on the disconnect notice but keeps the
@@ -76,11 +78,18 @@ static int pick_lowest(struct ivsh_server *srv, struct client **after)
 {
 	unsigned int id = 0;
 
-	for (struct client *c = srv->clients; c; c = c->next) {
-		if (c->id != id)
+	struct client *c = srv->clients;
+
+	/* Walk the ID-sorted list alongside the candidates; pinned IDs are
+	 * only handed out on their own sockets. */
+	for (; id < srv->conf.max_clients; id++) {
+		if (c && c->id == id) {
+			*after = c;
+			c = c->next;
+			continue;
+		}
+		if (!srv_id_pinned(srv, id))
 			break;
-		*after = c;
-		id++;
 	}
 	return id < srv->conf.max_clients ? (int)id : -ENOSPC;
 }
@@ -115,6 +124,8 @@ static int pick_safe(struct ivsh_server *srv, uid_t uid,
 			c = c->next;
 			continue;
 		}
+		if (srv_id_pinned(srv, id))
+			continue;
 		if (srv->id_released[id] < oldest)
 			break;
 		if (!skipped++)

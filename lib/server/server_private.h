@@ -53,7 +53,7 @@ bool msgq_withdraw_peer(struct msgq *q, int64_t id, unsigned int nv,
 			uint32_t *head_count);
 
 /* What an epoll event points at. */
-enum ep_kind { EP_LISTEN, EP_TIMER, EP_CLIENT };
+enum ep_kind { EP_LISTEN, EP_TIMER, EP_CLIENT, EP_PINNED };
 
 struct ep_tag {
 	enum ep_kind kind;
@@ -79,6 +79,19 @@ struct client {
 	struct client *next_dead;
 	char why[96];             /* reason for the disconnect, for the log */
 	int why_level;            /* LOG_INFO for a normal hang-up, else worse */
+};
+
+/* A listening socket whose clients get one fixed ID (server_pinned.c). */
+struct pinned_socket {
+	struct ep_tag tag;        /* first: epoll data points here */
+	int fd;
+	uint16_t id;
+	bool ready;               /* readable this round: accept after reaping */
+	bool owned;               /* dev/ino identify the file we created */
+	dev_t dev;
+	ino_t ino;
+	char *path;
+	struct pinned_socket *next;
 };
 
 struct ivsh_server {
@@ -121,6 +134,7 @@ struct ivsh_server {
 	} log_bucket[2];
 
 	struct ivsh_server_stats st;
+	struct pinned_socket *pinned; /* pinned IDs, each with its socket */
 };
 
 /* server_log.c */
@@ -170,6 +184,18 @@ int srv_ids_pick(struct ivsh_server *srv, uid_t uid, struct client **after);
 unsigned int srv_ids_user_quota(const struct ivsh_server *srv);
 void srv_ids_connected(struct ivsh_server *srv, struct client *c);
 void srv_ids_released(struct ivsh_server *srv, const struct client *c);
+
+/* server_pinned.c */
+bool srv_id_pinned(const struct ivsh_server *srv, unsigned int id);
+/* Exactly @id for a new client: -EEXIST held, -EBUSY held back (safe
+ * IDs); else @id, with the client after which it goes in the list. */
+int srv_ids_take(struct ivsh_server *srv, unsigned int id,
+		 struct client **after);
+void srv_pinned_accept(struct ivsh_server *srv);
+void srv_pinned_close_all(struct ivsh_server *srv);
+
+/* server_client.c: a new connection; @want_id >= 0 asks for that ID. */
+void srv_add_client(struct ivsh_server *srv, int sock, int want_id);
 
 /* server_core.c */
 uint64_t srv_now_ms(void);

@@ -9,13 +9,19 @@ How it works:
     is built from busybox, the modules the guests need (with their
     dependencies, `depmod -b`) and the init script below.
   * Guests: QEMU TCG (`-accel tcg -cpu max -M q35 -device intel-iommu`),
-    -m 512, -smp 1, no disk. The host's / is shared read-only over 9p and
+    -m 512, -smp 1, no disk. The kernel gets no_timer_check: on a loaded
+    host the emulated timer can miss the kernel's early IO-APIC check,
+    which then panics ("timer doesn't work through Interrupt-remapped
+    IO-APIC"). The host's / is shared read-only over 9p and
     the guest chroots into it, so it runs the build tree's binaries at the
     same paths; a per-run folder is shared writable at its own path and
     receives the guest's logs and exit status. The guest's init runs
     RUN/guestN.sh, then powers off.
   * The ivshmem server is the build's ivsh-server; guests get
-    ivshmem-doorbell at 0000:00:04.0 (or ivshmem-plain on a shared file).
+    ivshmem-doorbell at 0000:00:04.0 (or ivshmem-plain on a shared file),
+    or behind a pcie-root-port for hot-plug (boot(hotplug=True)). Each
+    QEMU has a QMP socket: r.qmp(n) returns a client (the one of
+    app/ivsh-migrate).
   * Everything started is killed and the run folder removed at the end;
     children also get SIGKILL if the harness itself is killed (a test
     timeout), through PR_SET_PDEATHSIG.
@@ -43,6 +49,10 @@ import time
 
 SKIP = 77
 BDF = "0000:00:04.0"
+# A device behind the first pcie-root-port (boot(hotplug=True)); a device
+# re-plugged on the second one shows up at REPLUG_BDF.
+HOTPLUG_BDF = "0000:01:00.0"
+REPLUG_BDF = "0000:02:00.0"
 MODULES = ["virtio_pci", "9pnet_virtio", "9p", "vfio", "vfio_iommu_type1",
            "vfio-pci", "uio_pci_generic"]
 
@@ -374,10 +384,15 @@ class Run:
         self.files.append(f)
         return f
 
-    def boot(self, n, script, device="doorbell", shmfile=None, vectors=2):
+    def boot(self, n, script, device="doorbell", shmfile=None, vectors=2,
+             hotplug=False):
+        """Boot guest n. Its device has the QEMU id 'ivs'. hotplug: the
+        device sits behind a pcie-root-port (rp1; rp2 is free for a
+        re-plug) at HOTPLUG_BDF. Every guest has a QMP socket (qmp(n))."""
+        bdf = HOTPLUG_BDF if hotplug else BDF
         with open(os.path.join(self.dir, f"guest{n}.sh"), "w") as f:
             f.write("#!/bin/sh\n" + f"B='{self.build}'\n" +
-                    f"BDF='{BDF}'\n" +
+                    f"BDF='{bdf}'\nOUT='{self.dir}'\n" +
                     "BIND=\"$B/app/ivsh-bind/ivsh-bind\"\n" +
                     "CHK=\"$B/test/vm/ivsh-vmcheck\"\n" +
                     "PMD=\"$B/app/ivsh-testpmd/ivsh-testpmd\"\n" +
@@ -385,24 +400,52 @@ class Run:
         if self.qemu is None:
             self.qemu = tool("qemu-system-x86_64")
             self.kernel, self.initrd = Assets(self.build).prepare()
+        where = "bus=rp1,id=ivs" if hotplug else "bus=pcie.0,addr=0x4,id=ivs"
         if device == "doorbell":
-            dev = ["-chardev", f"socket,id=ivs,path={self.sock}",
-                   "-device", f"ivshmem-doorbell,chardev=ivs,vectors={vectors},bus=pcie.0,addr=0x4"]
+            dev = ["-chardev", f"socket,id=ivsc,path={self.sock}",
+                   "-device", f"ivshmem-doorbell,chardev=ivsc,vectors={vectors},{where}"]
         else:
             dev = ["-object", f"memory-backend-file,id=hm,size={os.path.getsize(shmfile)},mem-path={shmfile},share=on",
-                   "-device", "ivshmem-plain,memdev=hm,bus=pcie.0,addr=0x4"]
+                   "-device", f"ivshmem-plain,memdev=hm,{where}"]
+        if hotplug:
+            # An empty port gets a small window at boot: reserve room for
+            # the 64-bit prefetchable BAR2 of a device plugged in later.
+            dev = ["-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x5,pref64-reserve=64M",
+                   "-device", "pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x6,pref64-reserve=64M"] + dev
+        dev += ["-qmp", f"unix:{self.qmp_path(n)},server=on,wait=off"]
         keep = "".join(f" ivsh.keep={k}" for k in self.kept_folders())
         cmd = [self.qemu, "-accel", "tcg", "-cpu", "max",
                "-M", "q35", "-m", "512", "-smp", "1",
                "-nodefaults", "-display", "none", "-no-reboot",
                "-device", "intel-iommu,intremap=on",
                "-kernel", self.kernel, "-initrd", self.initrd,
-               "-append", f"console=ttyS0 intel_iommu=on panic=-1 loglevel=4 ivsh.out={self.dir} ivsh.guest={n}{keep}",
+               "-append", f"console=ttyS0 intel_iommu=on no_timer_check panic=-1 loglevel=4 ivsh.out={self.dir} ivsh.guest={n}{keep}",
                "-serial", f"file:{os.path.join(self.dir, f'console{n}.log')}",
                "-virtfs", "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap",
                "-virtfs", f"local,path={self.dir},mount_tag=out,security_model=none,multidevs=remap",
                ] + dev
         return self.spawn(cmd, f"qemu{n}.log")
+
+    def qmp_path(self, n):
+        p = os.path.join(self.dir, f"qmp{n}.sock")
+        if len(p) > 100:
+            p = f"/tmp/ivsh-vm-{os.getpid()}-qmp{n}.sock"
+            if p not in self.files:
+                self.files.append(p)
+        return p
+
+    def qmp(self, n, timeout=20):
+        """A QMP connection to guest n's QEMU (waits for its socket)."""
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(self.qmp_path(n)):
+            if time.monotonic() > deadline:
+                raise Fail(f"guest {n}: no QMP socket after {timeout} s: " +
+                           self.tail(f"qemu{n}.log"))
+            time.sleep(0.05)
+        try:
+            return migrate_tool().Qmp(self.qmp_path(n))
+        except migrate_tool().QmpError as e:
+            raise Fail(f"guest {n}: {e}")
 
     def kept_folders(self):
         """Top folders of the source and build trees that lie below a
@@ -489,6 +532,24 @@ class Run:
     def expect(self, cond, what):
         if not cond:
             raise Fail(what)
+
+
+_MIGRATE = []
+
+
+def migrate_tool():
+    """app/ivsh-migrate/ivsh-migrate as a module (its QMP client)."""
+    if not _MIGRATE:
+        import importlib.machinery
+        import importlib.util
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "..", "..", "app", "ivsh-migrate", "ivsh-migrate")
+        loader = importlib.machinery.SourceFileLoader("ivsh_migrate", path)
+        spec = importlib.util.spec_from_loader("ivsh_migrate", loader)
+        mod = importlib.util.module_from_spec(spec)
+        loader.exec_module(mod)
+        _MIGRATE.append(mod)
+    return _MIGRATE[0]
 
 
 def py_server(sock_path, size, vectors):

@@ -6,8 +6,9 @@
     vmrun.py --build BUILD --list        list the scenarios
     vmrun.py --build BUILD --prepare     only fetch the kernel and build the initramfs
 
-Scenarios are in scenarios_dev.py and scenarios_pmd.py; how guests are
-booted is described in vmlib.py.
+Scenarios are in scenarios_dev.py, scenarios_pmd.py, scenarios_life.py
+(hot-unplug, re-plug) and scenarios_migrate.py (live migration); how
+guests are booted is described in vmlib.py.
 """
 
 import argparse
@@ -24,6 +25,8 @@ sys.dont_write_bytecode = True
 from vmlib import SKIP, Assets, Fail, Run, Skip, log, py_server  # noqa: F401
 from scenarios_dev import (sc_doorbell_vfio, sc_guest_checks, sc_host_guest,
                            sc_host_pair, sc_plain, sc_poll_uio)
+from scenarios_life import sc_replug, sc_unplug_uio, sc_unplug_vfio
+from scenarios_migrate import sc_migrate_guards, sc_migrate_master
 from scenarios_pmd import (sc_pmd_host_guest, sc_pmd_latency, sc_pmd_plain,
                            sc_pmd_restart, sc_pmd_uio_poll, sc_pmd_vfio_intr)
 
@@ -40,6 +43,11 @@ SCENARIOS = {
     "pmd-host-guest": sc_pmd_host_guest,
     "pmd-latency": sc_pmd_latency,
     "pmd-restart": sc_pmd_restart,
+    "unplug-vfio": sc_unplug_vfio,
+    "unplug-uio": sc_unplug_uio,
+    "replug": sc_replug,
+    "migrate-master": sc_migrate_master,
+    "migrate-guards": sc_migrate_guards,
 }
 
 

@@ -182,6 +182,10 @@ int ivshmem_rx_intr_setup(struct rte_eth_dev *dev);
 void ivshmem_rx_intr_teardown(struct rte_eth_dev *dev);
 int ivshmem_rx_intr_enable(struct rte_eth_dev *dev, uint16_t q);
 int ivshmem_rx_intr_disable(struct rte_eth_dev *dev, uint16_t q);
+/* PCI hot-unplug: RTE_ETH_EVENT_INTR_RMV on a device request. Register
+ * sets RTE_ETH_DEV_INTR_RMV; 0 or -errno. */
+int ivshmem_rmv_register(struct rte_eth_dev *dev);
+void ivshmem_rmv_unregister(struct rte_eth_dev *dev);
 
 /* ivshmem_stats.c */
 int ivshmem_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats);

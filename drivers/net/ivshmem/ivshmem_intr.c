@@ -3,12 +3,15 @@
  * net_ivshmem rx queue interrupts (devarg intr=1): each queue's wakeup fd
  * from the port goes into an interrupt handle, so that the usual ethdev
  * calls (rte_eth_dev_rx_intr_ctl_q(), rte_eth_dev_rx_intr_enable()) work.
+ * And device removal (PCI): vfio-pci's device request, relayed by DPDK's
+ * PCI bus as RTE_DEV_EVENT_REMOVE, becomes RTE_ETH_EVENT_INTR_RMV.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_dev.h>
 #include <rte_interrupts.h>
 
 #include "ivshmem_ethdev.h"
@@ -126,4 +129,46 @@ int ivshmem_rx_intr_disable(struct rte_eth_dev *dev, uint16_t q)
 	if (rxq != NULL)
 		ivshmem_zc_sleep_disarm(rxq->zc);
 	return ivsh_port_rx_intr_disable(pi->port, q);
+}
+
+/*
+ * Runs in the EAL interrupt thread when the kernel asks for the device
+ * back (hot-unplug): the application is told to detach the port, which
+ * closes it (our entry goes down in the peer table) and lets the unplug
+ * complete. Raised when the application asked for removal events
+ * (intr_conf.rmv, which dpdk-testpmd sets for ports that offer them).
+ */
+static void ivshmem_dev_event(const char *name, enum rte_dev_event_type type,
+			      void *arg)
+{
+	struct rte_eth_dev *dev = arg;
+	struct pmd_internals *pi = dev->data->dev_private;
+
+	if (type != RTE_DEV_EVENT_REMOVE || pi == NULL)
+		return;
+	IVSHMEM_LOG(NOTICE, "%s: removal requested (hot-unplug): port %u %s",
+		    name, pi->port_id, dev->data->dev_conf.intr_conf.rmv ?
+		    "raises a removal event" :
+		    "must be closed (the application did not ask for removal events)");
+	if (dev->data->dev_conf.intr_conf.rmv)
+		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_RMV, NULL);
+}
+
+int ivshmem_rmv_register(struct rte_eth_dev *dev)
+{
+	int ret = rte_dev_event_callback_register(dev->device->name,
+						  ivshmem_dev_event, dev);
+
+	if (ret < 0)
+		return ret;
+	dev->data->dev_flags |= RTE_ETH_DEV_INTR_RMV;
+	return 0;
+}
+
+void ivshmem_rmv_unregister(struct rte_eth_dev *dev)
+{
+	/* -EAGAIN while the callback runs (a detach from inside it): the
+	 * device goes away with its callbacks then anyway. */
+	(void)rte_dev_event_callback_unregister(dev->device->name,
+						ivshmem_dev_event, dev);
 }

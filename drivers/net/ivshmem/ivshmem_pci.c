@@ -161,6 +161,7 @@ void ivshmem_pci_release(struct rte_eth_dev *eth_dev)
 	if (pi->pci_intr_on)
 		pci_intr_off(RTE_DEV_TO_PCI(eth_dev->device));
 	pi->pci_intr_on = false;
+	ivshmem_rmv_unregister(eth_dev);
 }
 
 /* How many MSI-X vectors to use: all the device has (or vectors=), on
@@ -330,6 +331,10 @@ static int ivshmem_pci_probe(struct rte_pci_driver *drv,
 		ivshmem_probe_unwind(eth_dev, pi);
 		return ret;
 	}
+	/* Not fatal: without it a hot-unplug waits for the application. */
+	if (ivshmem_rmv_register(eth_dev) < 0)
+		IVSHMEM_LOG(WARNING, "%s: no removal events (cannot register a device event callback)",
+			    name);
 	rte_eth_dev_probing_finish(eth_dev);
 	IVSHMEM_LOG(INFO, "%s: ethdev port %u (own ID %u)", name,
 		    eth_dev->data->port_id, ivsh_dev_id(dev));
@@ -352,8 +357,10 @@ static struct rte_pci_driver ivshmem_pci_drv = {
 	.id_table = ivshmem_pci_ids,
 	/* No RTE_PCI_DRV_INTR_LSC: the link state comes from the peer table
 	 * (polled by an alarm), not from a device interrupt; the ethdev
-	 * flag is set by ivshmem_ethdev_init() all the same. */
-	.drv_flags = RTE_PCI_DRV_NEED_MAPPING,
+	 * flag is set by ivshmem_ethdev_init() all the same.
+	 * RTE_PCI_DRV_INTR_RMV: a hot-unplug request (vfio-pci) is raised
+	 * as RTE_ETH_EVENT_INTR_RMV (ivshmem_intr.c). */
+	.drv_flags = RTE_PCI_DRV_NEED_MAPPING | RTE_PCI_DRV_INTR_RMV,
 	.probe = ivshmem_pci_probe,
 	.remove = ivshmem_pci_remove,
 };
