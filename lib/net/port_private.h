@@ -136,6 +136,14 @@ struct ivsh_port {
 /* Counter list shared by xstats and stats_reset. */
 unsigned int port_xstats_count(void);
 
+/*
+ * Resolve IVSH_PORT_PEER_AUTO for an attachment whose entry is up: the
+ * other ID of a two-peer layout, else wait for exactly one other live
+ * peer. 0 or -ENOTUNIQ, -ETIMEDOUT, -EINTR, -ENOMEM (reason in @p err).
+ */
+int port_auto_peer(struct port_attach *at, const struct ivsh_port_conf *conf,
+		   uint16_t *peer, char *err, size_t errlen);
+
 /* Advance this peer's heartbeat. */
 void port_heartbeat(struct ivsh_port *port);
 
