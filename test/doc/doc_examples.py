@@ -13,7 +13,8 @@ line says where it runs, visibly for the reader too:
   "# not run in CI: WHY"   not run (listed with its reason)
   "# in a guest ..."       inside a guest: through scripts/ivsh-vm --run,
                            next to an ivsh-server this test starts (kind vm)
-  a block that calls scripts/ivsh-vm boots guests itself (kind vm)
+  a block that calls scripts/ivsh-vm or test/vm/vmrun.py boots guests
+                           itself (kind vm)
   anything else            on the host (kind host)
 
 Each block runs with bash -e from the source folder, with a private
@@ -88,7 +89,7 @@ def kind_of(text):
         return "skip", first[len(NOT_RUN):].strip()
     if first.startswith(IN_GUEST):
         return "guest", ""
-    if "scripts/ivsh-vm" in text:
+    if "scripts/ivsh-vm" in text or "test/vm/vmrun.py" in text:
         return "vm", ""
     return "host", ""
 
@@ -156,9 +157,9 @@ def run_block(args, where, text, kind, man):
         # A server for the guest's device, the block inside the guest.
         quoted = text.replace("'", "'\\''")
         script = (f"{build}/app/ivsh-server/ivsh-server -F -S /tmp/ivsh.sock "
-                  f"-l 64M -n 2 &\n"
+                  f"-l 64M -n 2 & server=$!\n"
                   f"scripts/ivsh-vm --build {build} --socket /tmp/ivsh.sock "
-                  f"--run '{quoted}'\nkill %1\nwait\n")
+                  f"--run '{quoted}'\nkill $server\n")
     cmd = wrap_private(script, args.source, build)
     t0 = time.monotonic()
     with tempfile.TemporaryFile("w+", errors="replace") as log:
@@ -198,6 +199,8 @@ def main():
     ap.add_argument("--file", action="append",
                     help="only the examples of this document (repeatable)")
     ap.add_argument("--line", type=int, help="only the block starting here")
+    ap.add_argument("--part", metavar="K/N",
+                    help="only every Nth example of the kind, from the Kth")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("-v", "--verbose", action="store_true")
@@ -214,6 +217,9 @@ def main():
             skipped.append((f"{doc}:{line}", why))
         elif (kind == "host") == (args.kind == "host"):
             todo.append((f"{doc}:{line}", text, kind, not md))
+    if args.part:
+        k, n = (int(x) for x in args.part.split("/"))
+        todo = todo[k - 1::n]
     for where, why in skipped:
         print(f"--- {where}: not run in CI ({why})")
     if args.list:

@@ -30,7 +30,8 @@ int ivshmem_port_attach(struct pmd_internals *pi, struct ivsh_dev *dev)
 	conf.nb_queues = a->queues;
 	conf.intr = a->intr;
 	conf.timeout_ms = a->timeout_ms;
-	conf.auto_wait_ms = a->timeout_ms;
+	/* peer=auto: long enough to start the other side by hand */
+	conf.auto_wait_ms = a->timeout_ms ? a->timeout_ms : 30000;
 	conf.ring_size = a->ring_size;
 	conf.slot_size = a->slot_size;
 	conf.queues_per_link = a->queues;
