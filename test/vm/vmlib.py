@@ -22,6 +22,10 @@ How it works:
   * Any missing piece (QEMU, the kernel package, a program not built)
     raises Skip: the test exits 77 with the reason.
 
+scripts/ivsh-vm boots the same guests by hand (kvm_probe, qemu_guest_cmd,
+ivshmem_args, guest_script, kept_folders; ivsh.console=1 gives the
+guest's shell the serial console). The suite always uses TCG.
+
 Use from another test: r = Run(args, NAME) (args.build, args.keep), then
 r.start_server(), r.boot(n, SCRIPT), r.wait_guests(), r.json_lines(),
 r.expect(), and r.cleanup(keep) in a finally.
