@@ -148,12 +148,13 @@ int options_parse(struct tp_conf *c, int argc, char **argv)
 			c->device = optarg;
 			break;
 		case OPT_PEER:
-			if (strcmp(optarg, "auto") == 0)
+			if (strcmp(optarg, "auto") == 0) {
 				c->peer = TP_PEER_AUTO;
-			else if (parse_u64(name, optarg, 0, 65534, &v))
+			} else if (parse_u64(name, optarg, 0, TP_PEER_AUTO - 1, &v)) {
 				return -1;
-			else
+			} else {
 				c->peer = (int)v;
+			}
 			break;
 		case OPT_ENGINE:
 			c->engine = engine_find(optarg);

@@ -267,6 +267,8 @@ static void case_cli(void)
 		{ "--peer", "1" },
 		{ "--device", "server:/nonexistent/x.sock" },
 		{ "--device", "shm:/dev/shm/x", "--peer", "abc" },
+		{ "--device", "shm:/dev/shm/x", "--peer", "65535" },
+		{ "--device", "shm:/dev/shm/x", "--peer", "Auto" },
 		{ "--device", "shm:/dev/shm/x", "--peer", "1", "--engine", "nope" },
 		{ "--device", "shm:/dev/shm/x", "--peer", "1", "--pkt-len", "9001" },
 		{ "--device", "shm:/dev/shm/x", "--peer", "1", "--pkt-len", "10" },
