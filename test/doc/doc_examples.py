@@ -157,7 +157,7 @@ def run_block(args, where, text, kind, man):
         # A server for the guest's device, the block inside the guest.
         quoted = text.replace("'", "'\\''")
         script = (f"{build}/app/ivsh-server/ivsh-server -F -S /tmp/ivsh.sock "
-                  f"-l 64M -n 2 & server=$!\n"
+                  f"-l 64M -n 2 & server=$!\nsleep 1\n"
                   f"scripts/ivsh-vm --build {build} --socket /tmp/ivsh.sock "
                   f"--run '{quoted}'\nkill $server\n")
     cmd = wrap_private(script, args.source, build)
