@@ -123,6 +123,7 @@ int tp_open_port(struct testpmd *tp)
 
 	memset(&pc, 0, sizeof(pc));
 	pc.peer = (uint16_t)tp->conf.peer;
+	pc.auto_wait_ms = (int)(tp->conf.wait_link_s * 1000);
 	pc.nb_queues = tp->conf.queues;
 	pc.intr = tp->conf.intr;
 	pc.max_peers = tp->conf.max_peers;
@@ -132,11 +133,17 @@ int tp_open_port(struct testpmd *tp)
 	pc.identity = tp->layout_identity; /* re-attach: same region only */
 	ret = ivsh_port_open(&tp->port, tp->dev, &pc);
 	if (ret) {
-		fprintf(stderr, PROG ": cannot open port to peer %d: %s\n",
-			tp->conf.peer, ivsh_port_last_error()[0] ?
-			ivsh_port_last_error() : strerror(-ret));
+		if (tp->conf.peer == TP_PEER_AUTO)
+			fprintf(stderr, PROG ": cannot open port: %s\n",
+				ivsh_port_last_error()[0] ?
+				ivsh_port_last_error() : strerror(-ret));
+		else
+			fprintf(stderr, PROG ": cannot open port to peer %d: %s\n",
+				tp->conf.peer, ivsh_port_last_error()[0] ?
+				ivsh_port_last_error() : strerror(-ret));
 		return -1;
 	}
+	tp->conf.peer = ivsh_port_peer(tp->port);
 	if (tp->conf.intr && ivsh_port_rx_intr_fd(tp->port, 0) < 0) {
 		fprintf(stderr, PROG ": --mode intr needs a device with interrupts"
 			" (device '%s' has none)\n", tp->conf.device);
@@ -163,6 +170,23 @@ int tp_open_port(struct testpmd *tp)
 	return 0;
 }
 
+/* A receiving run that the --duration ended without a single frame failed:
+ * the peer never sent, or sent elsewhere. */
+static bool received_nothing(const struct testpmd *tp)
+{
+	struct tp_totals t;
+
+	if (tp_stop || tp->conf.duration_s <= 0 ||
+	    tp->conf.engine->counts != COUNT_RX)
+		return false;
+	tp_totals(tp, &t);
+	if (t.rx_packets > 0)
+		return false;
+	fprintf(stderr, PROG ": received nothing from peer %d during the whole"
+		" --duration (%g s)\n", tp->conf.peer, tp->conf.duration_s);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static struct testpmd tp;
@@ -172,6 +196,9 @@ int main(int argc, char **argv)
 	ret = options_parse(&tp.conf, argc, argv);
 	if (ret)
 		return ret > 0 ? 0 : 1;
+	/* auto waits for the peer, then for the link, with one budget */
+	if (tp.conf.peer == TP_PEER_AUTO && tp.conf.wait_link_s <= 0)
+		tp.conf.wait_link_s = TP_AUTO_WAIT_S;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	install_signals();
 	if (tp.conf.cpu >= 0 && pin_cpu(tp.conf.cpu))
@@ -212,7 +239,7 @@ int main(int argc, char **argv)
 	}
 	stats_final(&tp, elapsed);
 	if (status != TP_EXIT_REMOVED)
-		status = 0;
+		status = received_nothing(&tp) ? 1 : 0;
 out:
 	ivsh_port_close(tp.port);
 	ivsh_dev_close(tp.dev);

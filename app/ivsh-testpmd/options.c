@@ -52,11 +52,12 @@ static const struct option longopts[] = {
 
 static void usage(void)
 {
-	printf("Usage: " PROG " --device DEV --peer ID [options]\n"
+	printf("Usage: " PROG " --device DEV [--peer ID|auto] [options]\n"
 	       "Send, receive or forward test traffic over an ivshmem port.\n\n"
 	       "  --device DEV         device string, e.g. server:/run/ivshmem.sock,\n"
 	       "                       shm:/dev/shm/NAME,id=1,size=4M, vfio:0000:00:04.0\n"
-	       "  --peer ID            remote peer ID\n"
+	       "  --peer ID|auto       remote peer ID; auto (default): the only other\n"
+	       "                       peer, waited for up to --wait-link S (default 30)\n"
 	       "  --engine NAME        forwarding engine (default io):\n");
 	engine_list();
 	printf("  --pkt-len N          frame length, %u..%u (default 64)\n"
@@ -152,7 +153,7 @@ static int parse_mac(const char *opt, const char *s, uint8_t mac[6])
 static void defaults(struct tp_conf *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->peer = -1;
+	c->peer = TP_PEER_AUTO;
 	c->engine = &engine_io;
 	c->pkt_len = 64;
 	c->burst = TP_DEFAULT_BURST;
@@ -181,9 +182,13 @@ int options_parse(struct tp_conf *c, int argc, char **argv)
 			c->device = optarg;
 			break;
 		case OPT_PEER:
-			if (parse_u64(name, optarg, 0, 65535, &v))
+			if (strcmp(optarg, "auto") == 0) {
+				c->peer = TP_PEER_AUTO;
+			} else if (parse_u64(name, optarg, 0, TP_PEER_AUTO - 1, &v)) {
 				return -1;
-			c->peer = (int)v;
+			} else {
+				c->peer = (int)v;
+			}
 			break;
 		case OPT_ENGINE:
 			c->engine = engine_find(optarg);
@@ -299,10 +304,6 @@ int options_parse(struct tp_conf *c, int argc, char **argv)
 	}
 	if (!c->device) {
 		fprintf(stderr, PROG ": --device is required (see --help)\n");
-		return -1;
-	}
-	if (c->peer < 0) {
-		fprintf(stderr, PROG ": --peer is required (see --help)\n");
 		return -1;
 	}
 	if (c->engine == &engine_latency && c->queues != 1) {

@@ -19,13 +19,16 @@
 #define TP_MAX_BURST 512
 #define TP_MAX_STREAMS TP_MAX_QUEUES
 #define TP_DEFAULT_BURST 32
+/* --peer auto; without --wait-link it waits this long for peer and link */
+#define TP_PEER_AUTO IVSH_PORT_PEER_AUTO
+#define TP_AUTO_WAIT_S 30
 
 struct engine;
 
 /** Command-line configuration. */
 struct tp_conf {
 	const char *device;
-	int peer;                /* -1 until given */
+	int peer;                /* TP_PEER_AUTO until resolved at open */
 	const struct engine *engine;
 	uint32_t pkt_len;
 	uint16_t burst;

@@ -62,7 +62,7 @@ static void master_params(const struct ivsh_port_conf *conf, uint16_t self,
 	p->ring_size = lower_ring ? IVSH_PORT_DEFAULT_RING_SIZE : conf->ring_size;
 	p->slot_size = conf->slot_size ? conf->slot_size
 				       : IVSH_PORT_DEFAULT_SLOT_SIZE;
-	if (conf->peer >= min_peers)
+	if (conf->peer != IVSH_PORT_PEER_AUTO && conf->peer >= min_peers)
 		min_peers = conf->peer + 1;
 	if (self >= min_peers)
 		min_peers = self + 1;
@@ -332,6 +332,47 @@ static void port_free(struct ivsh_port *port)
 	free(port);
 }
 
+static void port_own_mac(const struct ivsh_port_conf *conf, uint16_t self,
+			 uint8_t mac[6])
+{
+	if (conf->has_mac) {
+		memcpy(mac, conf->mac, 6);
+	} else {
+		uint8_t m[6] = { 0x02, 0x49, 0x56, 0x53,
+				 (uint8_t)(self >> 8), (uint8_t)self };
+		memcpy(mac, m, 6);
+	}
+}
+
+/*
+ * Peer "auto": the attachment goes up first (the other peer looks for
+ * it too) and is held, without the lock, while the table is watched.
+ * Called and returns with attach_lock held; on success the caller owns
+ * one reference to drop once its port is in place.
+ */
+static int open_resolve_auto(struct port_attach *at, bool created,
+			     const struct ivsh_port_conf *conf, uint16_t *peer)
+{
+	char err[200];
+	int rc;
+
+	if (created) {
+		port_own_mac(conf, at->self, at->entry->mac);
+		attach_go_up(at);
+		at->next = attach_list;
+		attach_list = at;
+	}
+	at->refs++;
+	pthread_mutex_unlock(&attach_lock);
+	rc = port_auto_peer(at, conf, peer, err, sizeof(err));
+	pthread_mutex_lock(&attach_lock);
+	if (rc < 0) {
+		port_set_error("%s", err);
+		attach_release(at);
+	}
+	return rc;
+}
+
 int ivsh_port_open(struct ivsh_port **portp, struct ivsh_dev *dev,
 		   const struct ivsh_port_conf *conf)
 {
@@ -348,6 +389,8 @@ int ivsh_port_open(struct ivsh_port **portp, struct ivsh_dev *dev,
 	}
 	*portp = NULL;
 	uint16_t self = ivsh_dev_id(dev);
+	uint16_t peer = conf->peer;
+	bool auto_hold = false;
 	if (conf->peer == self) {
 		port_set_error("peer %u is this device's own ID", conf->peer);
 		return -EINVAL;
@@ -371,11 +414,18 @@ int ivsh_port_open(struct ivsh_port **portp, struct ivsh_dev *dev,
 			goto unlock;
 		created = true;
 	}
+	if (conf->peer == IVSH_PORT_PEER_AUTO) {
+		rc = open_resolve_auto(at, created, conf, &peer);
+		if (rc < 0)
+			goto unlock;
+		created = false;
+		auto_hold = true;
+	}
 	const struct ivsh_layout_info *li = &at->li;
 	rc = -EINVAL;
-	if (conf->peer >= li->p.max_peers) {
+	if (peer >= li->p.max_peers) {
 		port_set_error("peer %u is not below the layout's max_peers %u",
-			       conf->peer, li->p.max_peers);
+			       peer, li->p.max_peers);
 		goto fail_attach;
 	}
 	if (conf->nb_queues > li->p.queues_per_link) {
@@ -383,8 +433,8 @@ int ivsh_port_open(struct ivsh_port **portp, struct ivsh_dev *dev,
 			       conf->nb_queues, li->p.queues_per_link);
 		goto fail_attach;
 	}
-	if (at->ports[conf->peer] != NULL) {
-		port_set_error("a port to peer %u is already open", conf->peer);
+	if (at->ports[peer] != NULL) {
+		port_set_error("a port to peer %u is already open", peer);
 		rc = -EBUSY;
 		goto fail_attach;
 	}
@@ -397,19 +447,13 @@ int ivsh_port_open(struct ivsh_port **portp, struct ivsh_dev *dev,
 	port->at = at;
 	port->dev = dev;
 	port->self = at->self;
-	port->peer = conf->peer;
+	port->peer = peer;
 	port->nb_queues = conf->nb_queues ? conf->nb_queues
 					  : li->p.queues_per_link;
 	port->intr = conf->intr;
 	port->copy = copy;
-	port->peer_entry = lay_peer(at->base, li, conf->peer);
-	if (conf->has_mac) {
-		memcpy(port->mac, conf->mac, 6);
-	} else {
-		uint8_t m[6] = { 0x02, 0x49, 0x56, 0x53,
-				 (uint8_t)(at->self >> 8), (uint8_t)at->self };
-		memcpy(port->mac, m, 6);
-	}
+	port->peer_entry = lay_peer(at->base, li, peer);
+	port_own_mac(conf, at->self, port->mac);
 	rc = port_setup_queues(port);
 	if (rc < 0) {
 		port_set_error("out of memory");
@@ -433,6 +477,8 @@ int ivsh_port_open(struct ivsh_port **portp, struct ivsh_dev *dev,
 	}
 	at->refs++;
 	at->ports[port->peer] = port;
+	if (auto_hold)
+		attach_release(at);
 	pthread_mutex_unlock(&attach_lock);
 	ivsh_port_link_update(port);
 	*portp = port;
@@ -443,6 +489,8 @@ fail_attach:
 		free(at->ports);
 		free(at);
 	}
+	if (auto_hold)
+		attach_release(at);
 unlock:
 	pthread_mutex_unlock(&attach_lock);
 	return rc;

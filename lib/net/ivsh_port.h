@@ -36,6 +36,12 @@ extern "C" {
 #define IVSH_PORT_DEFAULT_QUEUES 1
 #define IVSH_PORT_DEFAULT_RING_SIZE 1024
 #define IVSH_PORT_DEFAULT_SLOT_SIZE 1536
+/**
+ * conf.peer value "auto": the only other peer. On a two-peer layout it is
+ * the other ID; otherwise the open waits (up to conf.auto_wait_ms) until
+ * exactly one other peer is attached with a moving heartbeat.
+ */
+#define IVSH_PORT_PEER_AUTO 0xFFFF
 
 struct ivsh_port;
 
@@ -45,6 +51,9 @@ struct ivsh_port_conf {
 	uint16_t nb_queues;  /**< queues to use; 0: all the layout has */
 	bool intr;           /**< allow interrupt mode (Rx wait/kick) */
 	int timeout_ms;      /**< non-master: wait for the layout; 0: 5000 */
+	/** peer IVSH_PORT_PEER_AUTO: how long to wait for the other peer in
+	 *  ms; 0: 5000; negative: until it appears or a signal arrives. */
+	int auto_wait_ms;
 
 	/*
 	 * Layout parameters. Only the master (peer ID 0) uses them, when it
@@ -91,6 +100,12 @@ struct ivsh_port_conf {
  *         -EBUSY a port to that peer is already open in this process;
  *         -ESTALE conf->identity is set and the region holds no ready
  *          layout with that identity (another region, or re-initialised);
+ *         -ENOTUNIQ peer IVSH_PORT_PEER_AUTO and several other peers are
+ *          attached (give an ID);
+ *         -ETIMEDOUT also: peer IVSH_PORT_PEER_AUTO and no other peer
+ *          appeared within auto_wait_ms;
+ *         -EINTR peer IVSH_PORT_PEER_AUTO and a signal arrived while
+ *          waiting;
  *         -ENOMEM.
  *         A one-line reason is available from ivsh_port_last_error().
  */

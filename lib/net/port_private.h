@@ -152,6 +152,14 @@ unsigned int port_xstats_count(void);
 /* Return given-back kept slots to the producer (receiving thread). */
 void port_rxq_reclaim(struct port_rxq *rq);
 
+/*
+ * Resolve IVSH_PORT_PEER_AUTO for an attachment whose entry is up: the
+ * other ID of a two-peer layout, else wait for exactly one other live
+ * peer. 0 or -ENOTUNIQ, -ETIMEDOUT, -EINTR, -ENOMEM (reason in @p err).
+ */
+int port_auto_peer(struct port_attach *at, const struct ivsh_port_conf *conf,
+		   uint16_t *peer, char *err, size_t errlen);
+
 /* Advance this peer's heartbeat. */
 void port_heartbeat(struct ivsh_port *port);
 

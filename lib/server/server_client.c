@@ -475,7 +475,9 @@ void srv_client_event(struct ivsh_server *srv, struct client *c,
 					"sent data to the server (protocol error)");
 			return;
 		}
-		if (n == 0) {
+		/* A client that exits with notices unread resets the
+		 * connection: still a normal disconnect. */
+		if (n == 0 || (n < 0 && errno == ECONNRESET)) {
 			srv_client_kill(srv, c, NULL, "connection closed");
 			return;
 		}

@@ -28,6 +28,10 @@ How it works:
   * Any missing piece (QEMU, the kernel package, a program not built)
     raises Skip: the test exits 77 with the reason.
 
+scripts/ivsh-vm boots the same guests by hand (kvm_probe, qemu_guest_cmd,
+ivshmem_args, guest_script, kept_folders; ivsh.console=1 gives the
+guest's shell the serial console). The suite always uses TCG.
+
 Use from another test: r = Run(args, NAME) (args.build, args.keep), then
 r.start_server(), r.boot(n, SCRIPT), r.wait_guests(), r.json_lines(),
 r.expect(), and r.cleanup(keep) in a finally.
@@ -66,11 +70,13 @@ mount -t devtmpfs devtmpfs /dev
 OUT=
 N=0
 KEEP=
+CONSOLE=
 for a in $(cat /proc/cmdline); do
 	case "$a" in
 	ivsh.out=*) OUT=${a#ivsh.out=} ;;
 	ivsh.guest=*) N=${a#ivsh.guest=} ;;
 	ivsh.keep=*) KEEP="$KEEP ${a#ivsh.keep=}" ;;
+	ivsh.console=1) CONSOLE=1 ;;
 	esac
 done
 die() { echo "ivsh-init: $*"; poweroff -f; }
@@ -100,7 +106,12 @@ done
 mkdir -p "/host$OUT" 2>/dev/null
 mount -t 9p -o "$O" out "/host$OUT" || die "cannot mount the run folder"
 echo "ivsh-init: guest $N running $OUT/guest$N.sh"
-chroot /host /bin/sh "$OUT/guest$N.sh" >"/host$OUT/guest$N.log" 2>&1
+if [ -n "$CONSOLE" ]; then
+	# interactive: the script (a shell) owns the serial console
+	setsid cttyhack chroot /host /bin/sh "$OUT/guest$N.sh"
+else
+	chroot /host /bin/sh "$OUT/guest$N.sh" >"/host$OUT/guest$N.log" 2>&1
+fi
 echo $? >"/host$OUT/guest$N.rc"
 sync
 umount "/host$OUT"
@@ -301,6 +312,124 @@ class Assets:
         return vmlinuz, initrd
 
 
+def kvm_probe(cache, kernel, timeout=5):
+    """Whether KVM guests run here: (True, why) or (False, why). /dev/kvm
+    can answer its ioctls while guests still hang before their first
+    console line, so a guest kernel is started under KVM and must print
+    within @timeout s. The verdict is cached for this host boot."""
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return False, "/dev/kvm is missing or not accessible"
+    try:
+        boot_id = open("/proc/sys/kernel/random/boot_id").read().strip()
+    except OSError:
+        boot_id = ""
+    verdict = os.path.join(cache, "kvm-probe")
+    try:
+        with open(verdict) as f:
+            key, ok, why = f.read().split("\n", 2)
+        if key == boot_id + kernel:
+            return ok == "1", why.strip()
+    except (OSError, ValueError):
+        pass
+    con = os.path.join(cache, "kvm-probe.console")
+    with open(con, "w"):
+        pass
+    p = subprocess.Popen([tool("qemu-system-x86_64"), "-accel", "kvm",
+                          "-cpu", "host", "-M", "q35,kernel-irqchip=split",
+                          "-m", "256", "-nodefaults", "-display", "none",
+                          "-no-reboot", "-kernel", kernel, "-append",
+                          "console=ttyS0 panic=-1", "-serial", f"file:{con}"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         preexec_fn=die_with_parent)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and p.poll() is None:
+        if os.path.getsize(con) > 0:
+            break
+        time.sleep(0.1)
+    printed = os.path.getsize(con) > 0
+    if p.poll() is None:
+        p.kill()
+    err = p.communicate()[1].decode(errors="replace").strip()
+    if printed:
+        ok, why = True, "a KVM guest boots"
+    elif err:
+        ok, why = False, "QEMU cannot use KVM: " + err.splitlines()[-1]
+    else:
+        ok, why = False, f"a KVM guest printed nothing in {timeout} s"
+    with open(verdict, "w") as f:
+        f.write(f"{boot_id}{kernel}\n{int(ok)}\n{why}\n")
+    return ok, why
+
+
+def qemu_guest_cmd(qemu, kernel, initrd, out_dir, n, dev_args, kept=(),
+                   kvm=False, console=False, mem=512):
+    """QEMU command line of one guest: q35 with an IOMMU (vfio-pci in the
+    guest), the host's / over 9p, out_dir writable; KVM or TCG."""
+    if kvm:  # intremap=on with an in-kernel irqchip needs it split
+        accel = ["-accel", "kvm", "-cpu", "host",
+                 "-M", "q35,kernel-irqchip=split"]
+    else:    # DPDK needs SSE4.2, which -cpu max has
+        accel = ["-accel", "tcg", "-cpu", "max", "-M", "q35"]
+    keep = "".join(f" ivsh.keep={k}" for k in kept)
+    serial = (["-serial", "mon:stdio"] if console else
+              ["-serial", f"file:{os.path.join(out_dir, f'console{n}.log')}"])
+    return [qemu] + accel + [
+        "-m", str(mem), "-smp", "1",
+        "-nodefaults", "-display", "none", "-no-reboot",
+        "-device", "intel-iommu,intremap=on",
+        "-kernel", kernel, "-initrd", initrd,
+        "-append", f"console=ttyS0 intel_iommu=on no_timer_check panic=-1 loglevel=4 "
+        f"ivsh.out={out_dir} ivsh.guest={n}{keep}" +
+        (" ivsh.console=1" if console else ""),
+        "-virtfs", "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap",
+        "-virtfs", f"local,path={out_dir},mount_tag=out,security_model=none,multidevs=remap",
+    ] + serial + dev_args
+
+
+def ivshmem_args(sock=None, shmfile=None, vectors=2, hotplug=False):
+    """The ivshmem device, QEMU id 'ivs': doorbell on an ivshmem server's
+    socket, or plain on a shared-memory file. At 0000:00:04.0, or with
+    hotplug behind a pcie-root-port (rp1; rp2 is free for a re-plug)."""
+    where = "bus=rp1,id=ivs" if hotplug else "bus=pcie.0,addr=0x4,id=ivs"
+    if sock is not None:
+        dev = ["-chardev", f"socket,id=ivsc,path={sock}",
+               "-device", f"ivshmem-doorbell,chardev=ivsc,vectors={vectors},{where}"]
+    else:
+        dev = ["-object", f"memory-backend-file,id=hm,size={os.path.getsize(shmfile)},mem-path={shmfile},share=on",
+               "-device", f"ivshmem-plain,memdev=hm,{where}"]
+    if hotplug:
+        # An empty port gets a small window at boot: reserve room for
+        # the 64-bit prefetchable BAR2 of a device plugged in later.
+        dev = ["-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x5,pref64-reserve=64M",
+               "-device", "pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x6,pref64-reserve=64M"] + dev
+    return dev
+
+
+def guest_script(build, n, body, bdf=BDF):
+    """A guest's script: the build's programs on PATH, handy variables."""
+    b = os.path.abspath(build)
+    path = ":".join(f"{b}/app/{p}" for p in
+                    ("ivsh-testpmd", "ivsh-bind", "ivsh-info", "ivsh-server"))
+    return ("#!/bin/sh\n" + f"B='{b}'\n" + f"BDF='{bdf}'\n" +
+            f"export IVSH_GUEST={n}\n" + f"export PATH=\"{path}:$PATH\"\n" +
+            "BIND=\"$B/app/ivsh-bind/ivsh-bind\"\n" +
+            "CHK=\"$B/test/vm/ivsh-vmcheck\"\n" +
+            "PMD=\"$B/app/ivsh-testpmd/ivsh-testpmd\"\n" + body)
+
+
+def kept_folders(paths):
+    """Top folders of @paths that lie below a mount point the guest
+    replaces with its own tmpfs (/tmp, /run, /dev/shm): the guest's init
+    bind-mounts them back."""
+    keep = set()
+    for path in paths:
+        path = os.path.realpath(path)
+        for top in ("/tmp/", "/run/", "/dev/shm/"):
+            if path.startswith(top):
+                keep.add(top + path[len(top):].split("/")[0])
+    return sorted(keep)
+
+
 class Run:
     """One scenario: its folder, processes and guests; cleaned up at exit."""
 
@@ -391,39 +520,17 @@ class Run:
         re-plug) at HOTPLUG_BDF. Every guest has a QMP socket (qmp(n))."""
         bdf = HOTPLUG_BDF if hotplug else BDF
         with open(os.path.join(self.dir, f"guest{n}.sh"), "w") as f:
-            f.write("#!/bin/sh\n" + f"B='{self.build}'\n" +
-                    f"BDF='{bdf}'\nOUT='{self.dir}'\n" +
-                    "BIND=\"$B/app/ivsh-bind/ivsh-bind\"\n" +
-                    "CHK=\"$B/test/vm/ivsh-vmcheck\"\n" +
-                    "PMD=\"$B/app/ivsh-testpmd/ivsh-testpmd\"\n" +
-                    "echo \"guest $(uname -r) $(date +%s)\"\n" + script)
+            f.write(guest_script(self.build, n,
+                                 "echo \"guest $(uname -r) $(date +%s)\"\n" +
+                                 script, bdf))
         if self.qemu is None:
             self.qemu = tool("qemu-system-x86_64")
             self.kernel, self.initrd = Assets(self.build).prepare()
-        where = "bus=rp1,id=ivs" if hotplug else "bus=pcie.0,addr=0x4,id=ivs"
-        if device == "doorbell":
-            dev = ["-chardev", f"socket,id=ivsc,path={self.sock}",
-                   "-device", f"ivshmem-doorbell,chardev=ivsc,vectors={vectors},{where}"]
-        else:
-            dev = ["-object", f"memory-backend-file,id=hm,size={os.path.getsize(shmfile)},mem-path={shmfile},share=on",
-                   "-device", f"ivshmem-plain,memdev=hm,{where}"]
-        if hotplug:
-            # An empty port gets a small window at boot: reserve room for
-            # the 64-bit prefetchable BAR2 of a device plugged in later.
-            dev = ["-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x5,pref64-reserve=64M",
-                   "-device", "pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x6,pref64-reserve=64M"] + dev
+        dev = ivshmem_args(self.sock if device == "doorbell" else None,
+                           shmfile, vectors, hotplug)
         dev += ["-qmp", f"unix:{self.qmp_path(n)},server=on,wait=off"]
-        keep = "".join(f" ivsh.keep={k}" for k in self.kept_folders())
-        cmd = [self.qemu, "-accel", "tcg", "-cpu", "max",
-               "-M", "q35", "-m", "512", "-smp", "1",
-               "-nodefaults", "-display", "none", "-no-reboot",
-               "-device", "intel-iommu,intremap=on",
-               "-kernel", self.kernel, "-initrd", self.initrd,
-               "-append", f"console=ttyS0 intel_iommu=on no_timer_check panic=-1 loglevel=4 ivsh.out={self.dir} ivsh.guest={n}{keep}",
-               "-serial", f"file:{os.path.join(self.dir, f'console{n}.log')}",
-               "-virtfs", "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap",
-               "-virtfs", f"local,path={self.dir},mount_tag=out,security_model=none,multidevs=remap",
-               ] + dev
+        cmd = qemu_guest_cmd(self.qemu, self.kernel, self.initrd, self.dir,
+                             n, dev, self.kept_folders())
         return self.spawn(cmd, f"qemu{n}.log")
 
     def qmp_path(self, n):
@@ -448,16 +555,8 @@ class Run:
             raise Fail(f"guest {n}: {e}")
 
     def kept_folders(self):
-        """Top folders of the source and build trees that lie below a
-        mount point the guest replaces with its own tmpfs (/tmp, /run,
-        /dev/shm): the guest's init bind-mounts them back."""
-        keep = set()
         here = os.path.dirname(os.path.abspath(__file__))
-        for path in (os.path.realpath(self.build), os.path.realpath(here)):
-            for top in ("/tmp/", "/run/", "/dev/shm/"):
-                if path.startswith(top):
-                    keep.add(top + path[len(top):].split("/")[0])
-        return sorted(keep)
+        return kept_folders((self.build, here))
 
     def wait_console(self, n, timeout=20):
         """Wait until guest n prints (so its QEMU has connected)."""

@@ -123,10 +123,24 @@ static int handle_arg(const char *key, const char *value, void *opaque)
 	if (strcmp(key, ARG_SHM) == 0)
 		return parse_path(key, value, &a->shm);
 	if (strcmp(key, ARG_PEER) == 0) {
-		ret = parse_uint(key, value, 0, UINT16_MAX, &v);
-		a->peer = (uint16_t)v;
 		a->has_peer = true;
-		return ret;
+		/* auto: the only other peer, found (and waited for) at probe */
+		if (strcmp(value, "auto") == 0) {
+			a->peer = IVSH_PORT_PEER_AUTO;
+			return 0;
+		}
+		char *end;
+
+		errno = 0;
+		v = value ? strtoull(value, &end, 10) : 0;
+		if (value == NULL || *value == '\0' || *value == '-' ||
+		    errno != 0 || *end != '\0' || v >= IVSH_PORT_PEER_AUTO) {
+			IVSHMEM_LOG(ERR, "peer=%s: expected auto or a number in 0..%u",
+				    value ? value : "", IVSH_PORT_PEER_AUTO - 1);
+			return -EINVAL;
+		}
+		a->peer = (uint16_t)v;
+		return 0;
 	}
 	if (strcmp(key, ARG_QUEUES) == 0) {
 		ret = parse_uint(key, value, 1, IVSHMEM_MAX_QUEUES, &v);
@@ -258,7 +272,8 @@ int ivshmem_parse_args(const char *params, enum ivshmem_kind kind,
 		} else if (args->shm != NULL && args->intr) {
 			IVSHMEM_LOG(ERR, "intr=1 needs server= (plain shared memory has no interrupts)");
 			ret = -EINVAL;
-		} else if (args->has_id && args->has_peer && args->id == args->peer) {
+		} else if (args->has_id && args->has_peer &&
+			   args->peer != IVSH_PORT_PEER_AUTO && args->id == args->peer) {
 			IVSHMEM_LOG(ERR, "peer=%u is this peer's own id", args->peer);
 			ret = -EINVAL;
 		}

@@ -57,7 +57,7 @@ struct ivshmem_args {
 	char *server;       /* server=PATH (vdev) */
 	char *shm;          /* shm=PATH (vdev) */
 	bool has_peer;
-	uint16_t peer;      /* peer=N; default: 1 if own ID is 0, else 0 */
+	uint16_t peer;      /* peer=N|auto; default: 1 if own ID is 0, else 0 */
 	uint16_t queues;    /* queues=N; 0: what the layout has */
 	bool has_id;
 	uint16_t id;        /* id=N (shm; PCI: ivshmem-plain's own ID) */

@@ -369,7 +369,7 @@ RTE_PMD_REGISTER_PCI(net_ivshmem_pci, ivshmem_pci_drv);
 RTE_PMD_REGISTER_PCI_TABLE(net_ivshmem_pci, ivshmem_pci_ids);
 RTE_PMD_REGISTER_KMOD_DEP(net_ivshmem_pci, "* vfio-pci | uio_pci_generic");
 RTE_PMD_REGISTER_PARAM_STRING(net_ivshmem_pci,
-	"peer=<int> "
+	"peer=<int|auto> "
 	"queues=<int> "
 	"id=<int> "
 	"intr=<0|1> "

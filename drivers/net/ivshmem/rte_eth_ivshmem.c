@@ -30,6 +30,8 @@ int ivshmem_port_attach(struct pmd_internals *pi, struct ivsh_dev *dev)
 	conf.nb_queues = a->queues;
 	conf.intr = a->intr;
 	conf.timeout_ms = a->timeout_ms;
+	/* peer=auto: long enough to start the other side by hand */
+	conf.auto_wait_ms = a->timeout_ms ? a->timeout_ms : 30000;
 	conf.ring_size = a->ring_size;
 	conf.slot_size = a->slot_size;
 	conf.queues_per_link = a->queues;
@@ -43,10 +45,15 @@ int ivshmem_port_attach(struct pmd_internals *pi, struct ivsh_dev *dev)
 	}
 	ret = ivsh_port_open(&pi->port, dev, &conf);
 	if (ret < 0) {
-		IVSHMEM_LOG(ERR, "cannot open a port from peer %u to peer %u: %s",
-			    self, conf.peer, ivsh_port_last_error());
+		if (conf.peer == IVSH_PORT_PEER_AUTO)
+			IVSHMEM_LOG(ERR, "peer %u: cannot open a port (peer=auto): %s",
+				    self, ivsh_port_last_error());
+		else
+			IVSHMEM_LOG(ERR, "cannot open a port from peer %u to peer %u: %s",
+				    self, conf.peer, ivsh_port_last_error());
 		return ret;
 	}
+	conf.peer = ivsh_port_peer(pi->port);
 	pi->dev = dev;
 	pi->nb_queues = ivsh_port_nb_queues(pi->port);
 	if (pi->nb_queues > IVSHMEM_MAX_QUEUES)
@@ -197,7 +204,7 @@ RTE_PMD_REGISTER_VDEV(net_ivshmem, ivshmem_vdev_drv);
 RTE_PMD_REGISTER_PARAM_STRING(net_ivshmem,
 	"server=<path> "
 	"shm=<path> "
-	"peer=<int> "
+	"peer=<int|auto> "
 	"queues=<int> "
 	"id=<int> "
 	"size=<bytes> "

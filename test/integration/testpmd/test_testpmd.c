@@ -13,6 +13,12 @@
  *   sigint        an idle rxonly in interrupt mode sleeps (CPU time), and
  *                 SIGINT stops it with a summary
  *   cli           bad options: exit 1 with exactly one line on stderr
+ *   auto          --peer auto on a layout with room for more than two
+ *                 peers: rxonly and txonly find each other started in
+ *                 either order; a third --peer auto next to two running
+ *                 peers and one with nobody to find fail with one line;
+ *                 an rxonly whose --duration ends with nothing received
+ *                 exits 1
  *
  * Each receiver must report rx_packets == N, lost 0, reordered 0,
  * duplicated 0, corrupted 0.
@@ -261,6 +267,8 @@ static void case_cli(void)
 		{ "--peer", "1" },
 		{ "--device", "server:/nonexistent/x.sock" },
 		{ "--device", "shm:/dev/shm/x", "--peer", "abc" },
+		{ "--device", "shm:/dev/shm/x", "--peer", "65535" },
+		{ "--device", "shm:/dev/shm/x", "--peer", "Auto" },
 		{ "--device", "shm:/dev/shm/x", "--peer", "1", "--engine", "nope" },
 		{ "--device", "shm:/dev/shm/x", "--peer", "1", "--pkt-len", "9001" },
 		{ "--device", "shm:/dev/shm/x", "--peer", "1", "--pkt-len", "10" },
@@ -310,6 +318,100 @@ static void case_cli(void)
 	free(h);
 }
 
+/* Start one ivsh-testpmd; its stdout and stderr in *out, *err. */
+static pid_t auto_spawn(const char *dev, const char *peer, const char *engine,
+			const char *extra, int *out, int *err)
+{
+	char *const v[] = { (char *)testpmd_bin, "--device", (char *)dev,
+			    "--peer", (char *)peer, "--engine", (char *)engine,
+			    "--count", "20000", "--duration", "40", "--json",
+			    (char *)extra, NULL };
+
+	return it_spawn(v, out, err);
+}
+
+/* Wait for a program that must fail with one line containing @p want. */
+static void expect_fail(const char *what, pid_t pid, int err, const char *want)
+{
+	char *e = it_read_all(err, 20000);
+	int st = it_wait(pid, 5000);
+
+	printf("%s: %s", what, e);
+	IT_CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1,
+		 "%s: %s, expected exit 1", what, it_status_str(st));
+	IT_CHECK(strstr(e, want) != NULL, "%s: no '%s' in:\n%s", what, want, e);
+	free(e);
+}
+
+static void case_auto(void)
+{
+	static const char *const first[] = { "rxonly", "txonly" };
+	char dev[256], line[512];
+	int o[3], e[3];
+	pid_t p[3];
+
+	for (int round = 0; round < 2; round++) {
+		const char *sock = it_path(round ? "sock-b" : "sock-a");
+
+		/* 64M: the master lays out more than two peers, so auto waits
+		 * for the other peer instead of taking the other ID. */
+		it_start_server(server_bin, sock, "64M", 1);
+		snprintf(dev, sizeof(dev), "server:%s", sock);
+		p[0] = auto_spawn(dev, "auto", first[round], NULL, &o[0], &e[0]);
+		it_sleep_ms(round ? 300 : 0);
+		p[1] = auto_spawn(dev, "auto", first[!round], NULL, &o[1], &e[1]);
+		int rx = round ? 1 : 0;
+		char *rx_text = it_read_all(o[rx], 45000);
+		char *tx_text = it_read_all(o[!rx], 45000);
+		int st_rx = it_wait(p[rx], 5000), st_tx = it_wait(p[!rx], 5000);
+
+		IT_CHECK(it_ok(st_rx) && it_ok(st_tx), "auto round %d: rx %s,"
+			 " tx %s", round, it_status_str(st_rx),
+			 it_status_str(st_tx));
+		check_rx_json(round ? "auto tx-first" : "auto rx-first",
+			      rx_text, 20000);
+		free(rx_text);
+		free(tx_text);
+		for (int i = 0; i < 2; i++) {
+			close(o[i]);
+			close(e[i]);
+		}
+	}
+
+	/* Two explicit peers running: a third cannot tell which to take. */
+	const char *sock = it_path("sock-c");
+
+	it_start_server(server_bin, sock, "64M", 1);
+	snprintf(dev, sizeof(dev), "server:%s", sock);
+	p[0] = auto_spawn(dev, "1", "rxonly", NULL, &o[0], &e[0]);
+	if (it_wait_line(e[0], "ready", line, sizeof(line), 15000))
+		IT_FAIL("auto: first explicit peer did not start");
+	p[1] = auto_spawn(dev, "0", "rxonly", NULL, &o[1], &e[1]);
+	if (it_wait_line(e[1], "ready", line, sizeof(line), 15000))
+		IT_FAIL("auto: second explicit peer did not start");
+	p[2] = auto_spawn(dev, "auto", "rxonly", NULL, &o[2], &e[2]);
+	expect_fail("auto with two others", p[2], e[2], "other peers are attached");
+	for (int i = 0; i < 2; i++)
+		it_kill(p[i], SIGINT);
+
+	/* Nobody else: auto gives up after --wait-link. */
+	sock = it_path("sock-d");
+	it_start_server(server_bin, sock, "64M", 1);
+	snprintf(dev, sizeof(dev), "server:%s", sock);
+	char *const lone[] = { (char *)testpmd_bin, "--device", dev, "--peer",
+			       "auto", "--engine", "rxonly", "--wait-link", "1",
+			       NULL };
+	p[0] = it_spawn(lone, &o[0], &e[0]);
+	expect_fail("auto alone", p[0], e[0], "no other peer attached");
+
+	/* An rxonly run that receives nothing in its whole --duration fails. */
+	char *const idle[] = { (char *)testpmd_bin, "--device", dev, "--peer",
+			       "1", "--engine", "rxonly", "--duration", "1",
+			       NULL };
+	p[0] = it_spawn(idle, &o[0], &e[0]);
+	expect_fail("rxonly idle", p[0], e[0], "received nothing from peer 1");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -350,6 +452,8 @@ int main(int argc, char **argv)
 		case_sigint();
 	else if (!strcmp(c, "cli"))
 		case_cli();
+	else if (!strcmp(c, "auto"))
+		case_auto();
 	else
 		IT_FAIL("unknown case %s", c);
 	printf("PASS: ivsh-testpmd %s\n", c);

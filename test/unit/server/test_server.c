@@ -267,6 +267,31 @@ static void test_disconnect_notice_reaches_others(void **state)
 		tc_close(c[i]);
 }
 
+/* A client that exits with notices still unread resets its socket: that
+ * is a normal exit, logged as a plain disconnect, not as an error. */
+static void test_reset_by_client_is_normal_disconnect(void **state)
+{
+	struct tc_fx *f = *state;
+	struct tclient *c[3] = { 0 };
+
+	tc_fx_start(f);
+	join(f, c, 0);
+	join(f, c, 1);
+	c[2] = tc_connect(f->path);
+	assert_non_null(c[2]);
+	/* c[0] does not read the notice of peer 2 before it closes. */
+	tc_pump(f->srv, c + 1, 2);
+	tc_log_clear();
+	tc_close(c[0]);
+	c[0] = NULL;
+	tc_pump(f->srv, c + 1, 2);
+	assert_int_equal(ivsh_server_client_count(f->srv), 2);
+	assert_true(tc_log_has("client 0 disconnected: connection closed"));
+	assert_false(tc_log_has("connection error"));
+	tc_close(c[1]);
+	tc_close(c[2]);
+}
+
 /* ---- misbehaving clients ---- */
 
 static void test_garbage_sender_disconnected(void **state)
@@ -963,6 +988,7 @@ int main(void)
 		T(test_handshake_exact_sequence),
 		T(test_vectors_wired_in_order),
 		T(test_disconnect_notice_reaches_others),
+		T(test_reset_by_client_is_normal_disconnect),
 		T(test_garbage_sender_disconnected),
 		T(test_fd_sender_disconnected_no_leak),
 		T(test_vanish_mid_handshake),
