@@ -271,6 +271,43 @@ int ivsh_dev_peers(const struct ivsh_dev *dev, uint16_t *ids, size_t max);
  */
 int ivsh_dev_peer_vectors(const struct ivsh_dev *dev, uint16_t peer);
 
+/*
+ * Lost shared memory (host backends). The memory of an ivsh-server run
+ * with -M or -m, and a shm: file, cannot be sealed: any process that may
+ * open the file can truncate it, and an access beyond the new end raises
+ * SIGBUS. A server: device whose memory is unsealed (it has no
+ * F_SEAL_SHRINK) and every shm: device therefore guard their mapping:
+ *  - a process-wide SIGBUS handler is installed at the first such open
+ *    (flags exactly SA_SIGINFO); SIGBUS outside guarded mappings goes to
+ *    the handler that was there before, or kills the process as usual;
+ *  - on a fault inside the mapping, the whole mapping is replaced in
+ *    place by private zero pages and the device is marked lost: the
+ *    access is retried and reads zeros (a layout's magic reads 0), and
+ *    nothing written from then on reaches the other peers;
+ *  - ivsh_dev_check_shm() notices a shrunk file before any fault.
+ * Registers, doorbells and interrupts keep working: the server and the
+ * eventfds are not affected. A program that installs its own SIGBUS
+ * handler after opening the device must chain to the previous one for
+ * faults it does not know. Guest backends and mapped devices are never
+ * lost this way (their memory is a PCI BAR).
+ */
+
+/**
+ * Check whether the shared memory is still there: one fstat() on guarded
+ * devices (see above), nothing on others. A file found shorter than the
+ * mapping makes the device lost now, as a fault would.
+ * @return 0 intact; -ENODEV lost: the file was truncated by another
+ *         process (also on every later call).
+ */
+int ivsh_dev_check_shm(struct ivsh_dev *dev);
+
+/**
+ * Whether the shared memory was lost (a guarded fault, or
+ * ivsh_dev_check_shm() returned -ENODEV). No system call: cheap enough
+ * for a polling loop. Async-signal-safe.
+ */
+bool ivsh_dev_shm_lost(const struct ivsh_dev *dev);
+
 #ifdef __cplusplus
 }
 #endif
