@@ -321,6 +321,10 @@ int ivsh_port_open(struct ivsh_port **portp, struct ivsh_dev *dev,
 	}
 	*portp = NULL;
 	uint16_t self = ivsh_dev_id(dev);
+	if (ivsh_dev_check_shm(dev) < 0) {
+		port_set_error("the shared memory was truncated by another process");
+		return -ENODEV;
+	}
 	if (conf->peer == self) {
 		port_set_error("peer %u is this device's own ID", conf->peer);
 		return -EINVAL;
@@ -485,6 +489,19 @@ const struct ivsh_layout_info *ivsh_port_layout(const struct ivsh_port *port)
 /* Link state                                                          */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Notice shared memory that another process truncated (host backends)
+ * before a fault does: a size check every PORT_SHM_CHECK_MS. Once lost,
+ * the region reads zeros, so the checks below see the layout gone.
+ */
+static void port_check_shm(struct port_attach *at, uint64_t now)
+{
+	if (now - at->shm_checked_ms < PORT_SHM_CHECK_MS)
+		return;
+	at->shm_checked_ms = now;
+	(void)ivsh_dev_check_shm(at->dev);
+}
+
 void port_heartbeat(struct ivsh_port *port)
 {
 	/* Only this process writes its entry; several of its threads may. */
@@ -500,6 +517,7 @@ int ivsh_port_link_update(struct ivsh_port *port)
 	uint64_t now = now_ms();
 	int up = 1;
 
+	port_check_shm(at, now);
 	/* Learn peers that (re)connected to the server since the last call,
 	 * so doorbells go to their current eventfds; -ENOTSUP on backends
 	 * that cannot know, which is fine. Never blocks. */

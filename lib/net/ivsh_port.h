@@ -79,6 +79,8 @@ struct ivsh_port_conf {
  *         -ETIMEDOUT the master did not make the layout ready in time;
  *         -EPROTO the region holds an unknown layout or version;
  *         -EBUSY a port to that peer is already open in this process;
+ *         -ENODEV the shared memory was truncated by another process
+ *          (ivsh_dev_check_shm());
  *         -ENOMEM.
  *         A one-line reason is available from ivsh_port_last_error().
  */
@@ -121,8 +123,11 @@ void ivsh_port_peer_mac(const struct ivsh_port *port, uint8_t mac[6]);
  * this side's channels to it are reset (counted in xstats) before the link
  * is reported up. It also handles the device's waiting connect and
  * disconnect notices (ivsh_dev_process_events()), so doorbells reach peers
- * that joined later. Call it periodically (every millisecond or so); it
- * is cheap and never blocks.
+ * that joined later. Every 100 ms it also checks that the shared memory
+ * was not truncated (ivsh_dev_check_shm(): one fstat() on host devices
+ * whose memory can shrink); once it was, the region reads zeros and the
+ * link stays down (ivsh_dev_shm_lost() says why). Call it periodically
+ * (every millisecond or so); it is cheap and never blocks.
  * @return 1 link up, 0 link down.
  */
 int ivsh_port_link_update(struct ivsh_port *port);

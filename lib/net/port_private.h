@@ -47,7 +47,11 @@ struct port_attach {
 	struct lay_peer *entry;  /* own peer entry */
 	struct ivsh_port **ports;/* by peer ID, max_peers entries */
 	int refs;
+	uint64_t shm_checked_ms; /* last ivsh_dev_check_shm() */
 };
+
+/* How often link updates check that the memory was not truncated. */
+#define PORT_SHM_CHECK_MS 100
 
 struct tx_counters {
 	ctr_t packets, bytes, errors, ring_full, bad_index, doorbells,
