@@ -38,7 +38,8 @@ struct map_guard {
 static struct map_guard slots[MAP_GUARD_MAX];
 static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool handler_installed;          /* under guard_lock */
-static struct sigaction previous_action; /* written once, before install */
+/* Written under guard_lock while our handler is not installed. */
+static struct sigaction previous_action;
 
 bool map_guard_needed(int fd)
 {
@@ -150,20 +151,35 @@ static void on_sigbus(int sig, siginfo_t *info, void *ctx)
 	errno = saved_errno;
 }
 
+/*
+ * Install the handler, or install it again if someone restored the
+ * default action since (a test framework, a library that put back what
+ * it found before us). A handler of someone else's stays: it may chain
+ * to ours, and replacing it would make the two call each other.
+ */
 static int install_handler(void)
 {
-	struct sigaction sa;
+	struct sigaction sa, now;
 
-	if (handler_installed)
-		return 0;
+	if (sigaction(SIGBUS, NULL, &now) < 0)
+		return -errno;
+	if (handler_installed) {
+		bool ours = (now.sa_flags & SA_SIGINFO) &&
+			    now.sa_sigaction == on_sigbus;
+		bool gone = !(now.sa_flags & SA_SIGINFO) &&
+			    (now.sa_handler == SIG_DFL ||
+			     now.sa_handler == SIG_IGN);
+
+		if (ours || !gone)
+			return 0;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigbus;
 	/* Exactly SA_SIGINFO: DPDK's EAL chains to a previous SIGBUS handler
 	 * only when its flags are exactly that. */
 	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGBUS, NULL, &previous_action) < 0)
-		return -errno;
+	previous_action = now;
 	if (sigaction(SIGBUS, &sa, NULL) < 0)
 		return -errno;
 	handler_installed = true;

@@ -6,7 +6,8 @@
  *
  * The first registration installs a SIGBUS handler (flags exactly
  * SA_SIGINFO, so that handlers installed later, such as DPDK's EAL
- * hot-plug handler, chain back to it). A fault inside a registered range
+ * hot-plug handler, chain back to it); a later registration installs it
+ * again if the default action was put back meanwhile. A fault inside a registered range
  * replaces the whole range, in place, by private zero pages and marks it
  * lost: the faulting access is retried and reads zeros. Any other SIGBUS
  * goes to the handler that was there before, or gets the default action

@@ -14,6 +14,7 @@ With --victim, the same holds for a program using the device API (it
 reads the memory until ivsh_dev_shm_lost()), and the guard only catches
 faults in the device's mapping: a program's own SIGBUS handler still gets
 faults elsewhere, and a program without one still dies of SIGBUS there.
+Sealed memory (the server's default --memfd) gets no guard at all.
 """
 
 import argparse
@@ -154,6 +155,14 @@ def run_victim(victim, mode, dev, *extra, expect_rc=None, expect_sig=None,
                                       else ""))
 
 
+def wait_socket(sock):
+    end = time.monotonic() + 10
+    while not os.path.exists(sock) and time.monotonic() < end:
+        time.sleep(0.05)
+    if not os.path.exists(sock):
+        fail("ivsh-server did not create its socket")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--server", required=True)
@@ -180,16 +189,23 @@ def main():
                                 "-l", str(MEM), "-n", "1"],
                                stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-        end = time.monotonic() + 10
-        while not os.path.exists(sock) and time.monotonic() < end:
-            time.sleep(0.05)
-        if not os.path.exists(sock):
-            fail("ivsh-server did not create its socket")
+        wait_socket(sock)
         pair_then_truncate(args.testpmd, "server:" + sock, "server:" + sock,
                            shm_path, "-M")
         srv.terminate()
         srv.wait()
         srv = None
+        if args.victim:
+            # Sealed memory (the default --memfd) needs no guard.
+            srv = subprocess.Popen([args.server, "-F", "-S", sock,
+                                    "-l", str(MEM), "-n", "1"],
+                                   stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+            wait_socket(sock)
+            run_victim(args.victim, "sealed", "server:" + sock, expect_rc=0)
+            srv.terminate()
+            srv.wait()
+            srv = None
 
         # 2. shm: file shared by two peers.
         pair_then_truncate(args.testpmd,

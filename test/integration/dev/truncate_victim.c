@@ -12,6 +12,8 @@
  *                        reach that handler; a fault in the device's
  *                        truncated memory must not (the guard takes it);
  *                        exit 0 if so
+ *   sealed DEV           on sealed memory (ivsh-server --memfd) no
+ *                        SIGBUS handler is installed; exit 0 if so
  *   unguarded DEV FILE   no handler of its own: a fault in its own
  *                        truncated mapping of FILE must still kill it with
  *                        SIGBUS although the guard is installed
@@ -172,14 +174,32 @@ static int unguarded(const char *name, const char *path)
 	return 1;
 }
 
+static int sealed(const char *name)
+{
+	struct ivsh_dev *dev = open_dev(name);
+	struct sigaction now;
+
+	sigaction(SIGBUS, NULL, &now);
+	if ((now.sa_flags & SA_SIGINFO) || now.sa_handler != SIG_DFL ||
+	    ivsh_dev_check_shm(dev) != 0) {
+		fprintf(stderr, "victim: sealed memory got a SIGBUS guard\n");
+		return 1;
+	}
+	fprintf(stderr, "victim: sealed memory, no guard\n");
+	ivsh_dev_close(dev);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "sealed") == 0)
+		return sealed(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "touch") == 0)
 		return touch(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "own-handler") == 0)
 		return own_handler_case(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "unguarded") == 0)
 		return unguarded(argv[2], argv[3]);
-	fprintf(stderr, "usage: truncate_victim touch|own-handler|unguarded DEV [FILE]\n");
+	fprintf(stderr, "usage: truncate_victim touch|own-handler|sealed|unguarded DEV [FILE]\n");
 	return 1;
 }
