@@ -277,9 +277,9 @@ int ivsh_dev_peer_vectors(const struct ivsh_dev *dev, uint16_t peer);
  * open the file can truncate it, and an access beyond the new end raises
  * SIGBUS. A server: device whose memory is unsealed (it has no
  * F_SEAL_SHRINK) and every shm: device therefore guard their mapping:
- *  - a process-wide SIGBUS handler is installed at the first such open
- *    (flags exactly SA_SIGINFO); SIGBUS outside guarded mappings goes to
- *    the handler that was there before, or kills the process as usual;
+ *  - a process-wide SIGBUS handler is installed at the first such open;
+ *    SIGBUS outside guarded mappings goes to the handler that was there
+ *    before, or kills the process as usual;
  *  - on a fault inside the mapping, the whole mapping is replaced in
  *    place by private zero pages and the device is marked lost: the
  *    access is retried and reads zeros (a layout's magic reads 0), and

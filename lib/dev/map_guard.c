@@ -58,38 +58,43 @@ static bool replace_with_zeros(uintptr_t base, size_t len)
 	return p != MAP_FAILED;
 }
 
+/* Whether the file of a slot held BUSY is now shorter than the range. */
+static bool slot_shrunk(const struct map_guard *g)
+{
+	struct stat st;
+
+	return fstat(g->fd, &st) == 0 &&
+	       (uint64_t)st.st_size <
+	       atomic_load_explicit(&g->len, memory_order_relaxed);
+}
+
 /*
- * Lose slot @g if @addr is inside it (any address when @addr is 0).
- * @return 1 handled (lost now or already), 0 not this slot, -1 the
- * replacement failed.
+ * Lose slot @g: always, or only if its file shrank (@if_shrunk).
+ * Async-signal-safe (fstat, mmap).
+ * @return 1 lost now, or being replaced by another thread (retry);
+ * 0 free, lost before (zero pages never fault) or left as it was;
+ * -1 the replacement failed.
  */
-static int lose_slot(struct map_guard *g, uintptr_t addr)
+static int lose_slot(struct map_guard *g, bool if_shrunk)
 {
 	int st = atomic_load_explicit(&g->state, memory_order_acquire);
 	uintptr_t base;
 	size_t len;
 
-	if (st == SLOT_FREE)
-		return 0;
-	base = atomic_load_explicit(&g->base, memory_order_relaxed);
-	len = atomic_load_explicit(&g->len, memory_order_relaxed);
-	if (addr != 0 && (addr < base || addr - base >= len))
-		return 0;
 	if (st != SLOT_ACTIVE)
-		return 1; /* another thread replaces it, or has: retry */
+		return st == SLOT_BUSY ? 1 : 0;
+	/* BUSY holds the slot: it cannot be removed or reused meanwhile. */
 	if (!atomic_compare_exchange_strong_explicit(&g->state, &st, SLOT_BUSY,
 						     memory_order_acquire,
 						     memory_order_relaxed))
-		return 1;
-	/* The slot may have been reused between the loads and the CAS:
-	 * while BUSY it cannot change, so look again. */
-	base = atomic_load_explicit(&g->base, memory_order_relaxed);
-	len = atomic_load_explicit(&g->len, memory_order_relaxed);
-	if (addr != 0 && (addr < base || addr - base >= len)) {
+		return st == SLOT_BUSY ? 1 : 0;
+	if (if_shrunk && !slot_shrunk(g)) {
 		atomic_store_explicit(&g->state, SLOT_ACTIVE,
 				      memory_order_release);
 		return 0;
 	}
+	base = atomic_load_explicit(&g->base, memory_order_relaxed);
+	len = atomic_load_explicit(&g->len, memory_order_relaxed);
 	if (!replace_with_zeros(base, len)) {
 		atomic_store_explicit(&g->state, SLOT_ACTIVE,
 				      memory_order_release);
@@ -99,7 +104,11 @@ static int lose_slot(struct map_guard *g, uintptr_t addr)
 	return 1;
 }
 
-/* A SIGBUS that is not ours: what would have happened without us. */
+/*
+ * A SIGBUS that is not ours: what would have happened without us. @info
+ * is passed on but never read: a handler installed after ours may call
+ * it as a one-argument handler (DPDK's EAL does, see on_sigbus()).
+ */
 static void pass_on(int sig, siginfo_t *info, void *ctx)
 {
 	const struct sigaction *old = &previous_action;
@@ -110,44 +119,45 @@ static void pass_on(int sig, siginfo_t *info, void *ctx)
 			old->sa_sigaction(sig, info, ctx);
 			return;
 		}
-	} else if (old->sa_handler == SIG_IGN) {
-		/* A fault cannot be ignored: the kernel kills anyway. */
-		if (info->si_code <= 0)
-			return;
-	} else if (old->sa_handler != SIG_DFL) {
+	} else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
 		old->sa_handler(sig);
 		return;
 	}
+	/* Default (or ignored, which the kernel does not allow for a
+	 * fault): die of SIGBUS, from a fault or from kill() alike. The
+	 * signal is blocked here and delivered once this handler returns. */
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	sigemptyset(&dfl.sa_mask);
 	(void)sigaction(SIGBUS, &dfl, NULL);
-	/* A fault re-runs the access and dies of it; a sent signal is sent
-	 * again (delivered once this handler returns). */
-	if (info->si_code <= 0)
-		(void)raise(SIGBUS);
+	(void)raise(SIGBUS);
 }
 
+/*
+ * The fault address is not used: a handler installed after this one may
+ * chain to it without a valid siginfo (DPDK's EAL compares the previous
+ * flags with SA_SIGINFO for equality, which the SA_RESTORER that glibc
+ * adds defeats, and then calls this as a one-argument handler). A fault
+ * in a guarded range means that its file is now shorter than the range,
+ * so the file sizes tell which range to lose.
+ */
 static void on_sigbus(int sig, siginfo_t *info, void *ctx)
 {
 	int saved_errno = errno;
+	bool handled = false;
 
-	/* Only a fault (si_code > 0) has a meaningful si_addr. */
-	if (info != NULL && info->si_code > 0) {
-		uintptr_t addr = (uintptr_t)info->si_addr;
+	for (size_t i = 0; i < MAP_GUARD_MAX; i++) {
+		int rc = lose_slot(&slots[i], true);
 
-		for (size_t i = 0; i < MAP_GUARD_MAX; i++) {
-			int rc = lose_slot(&slots[i], addr ? addr : 1);
-
-			if (rc > 0) {
-				errno = saved_errno;
-				return;
-			}
-			if (rc < 0)
-				break; /* cannot repair: default action */
+		if (rc < 0) {
+			handled = false; /* cannot repair: default action */
+			break;
 		}
+		if (rc > 0)
+			handled = true;
 	}
-	pass_on(sig, info, ctx);
+	if (!handled)
+		pass_on(sig, info, ctx);
 	errno = saved_errno;
 }
 
@@ -175,8 +185,7 @@ static int install_handler(void)
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigbus;
-	/* Exactly SA_SIGINFO: DPDK's EAL chains to a previous SIGBUS handler
-	 * only when its flags are exactly that. */
+	/* SA_SIGINFO only to pass a siginfo on to a previous handler. */
 	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	previous_action = now;
@@ -229,7 +238,7 @@ int map_guard_check(struct map_guard *g)
 	    atomic_load_explicit(&g->len, memory_order_relaxed))
 		return 0;
 	/* Shrunk: lose the range now rather than at the next fault. */
-	while (lose_slot(g, 0) == 1 && !map_guard_lost(g))
+	while (lose_slot(g, false) == 1 && !map_guard_lost(g))
 		sched_yield(); /* a fault handler is replacing it */
 	return map_guard_lost(g) ? -ENODEV : 0;
 }

@@ -4,14 +4,15 @@
  * process may shrink (POSIX shm objects, hugetlbfs and plain files: none
  * can be sealed against it). Private to lib/dev.
  *
- * The first registration installs a SIGBUS handler (flags exactly
- * SA_SIGINFO, so that handlers installed later, such as DPDK's EAL
- * hot-plug handler, chain back to it); a later registration installs it
- * again if the default action was put back meanwhile. A fault inside a registered range
- * replaces the whole range, in place, by private zero pages and marks it
- * lost: the faulting access is retried and reads zeros. Any other SIGBUS
- * goes to the handler that was there before, or gets the default action
- * (the process dies of SIGBUS, as without the guard).
+ * The first registration installs a SIGBUS handler; a later one installs
+ * it again if the default action was put back meanwhile. On SIGBUS, a
+ * registered range whose file is now shorter than the range (a fault in
+ * it means exactly that) is replaced, in place, by private zero pages and
+ * marked lost: the faulting access is retried and reads zeros. The
+ * siginfo is never read, so a handler installed later may chain to this
+ * one as a one-argument handler (DPDK's EAL does). Any other SIGBUS goes
+ * to the handler that was there before, or gets the default action (the
+ * process dies of SIGBUS, as without the guard).
  */
 #ifndef IVSH_MAP_GUARD_H
 #define IVSH_MAP_GUARD_H

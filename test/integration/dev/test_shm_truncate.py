@@ -223,7 +223,12 @@ def main():
             os.truncate(plain, MEM)
             run_victim(args.victim, "own-handler", "shm:" + plain, own,
                        expect_rc=0)
-            # 5. Without one, a fault outside the guard still kills.
+            # 5. A handler installed later chains back as DPDK's EAL
+            # does (no siginfo): the device fault is still caught.
+            os.truncate(plain, MEM)
+            run_victim(args.victim, "late-chain", "shm:" + plain,
+                       expect_rc=0)
+            # 6. Without one, a fault outside the guard still kills.
             os.truncate(plain, MEM)
             run_victim(args.victim, "unguarded", "shm:" + plain, own,
                        expect_sig=signal.SIGBUS)

@@ -12,6 +12,10 @@
  *                        reach that handler; a fault in the device's
  *                        truncated memory must not (the guard takes it);
  *                        exit 0 if so
+ *   late-chain DEV       a handler installed after the open chains to the
+ *                        guard the way DPDK's EAL does (one argument, no
+ *                        siginfo); a fault in the truncated device memory
+ *                        must still be caught; exit 0 if so
  *   sealed DEV           on sealed memory (ivsh-server --memfd) no
  *                        SIGBUS handler is installed; exit 0 if so
  *   unguarded DEV FILE   no handler of its own: a fault in its own
@@ -174,6 +178,47 @@ static int unguarded(const char *name, const char *path)
 	return 1;
 }
 
+static struct sigaction late_old;
+static volatile sig_atomic_t late_calls;
+
+/* Like DPDK's EAL: chain with siginfo only when the previous flags are
+ * exactly SA_SIGINFO, else as a one-argument handler. */
+static void late_handler(int sig, siginfo_t *info, void *ctx)
+{
+	late_calls++;
+	if (late_old.sa_flags == SA_SIGINFO && late_old.sa_sigaction)
+		late_old.sa_sigaction(sig, info, ctx);
+	else if (late_old.sa_flags != SA_SIGINFO && late_old.sa_handler)
+		late_old.sa_handler(sig);
+}
+
+static int late_chain(const char *name)
+{
+	struct ivsh_dev *dev = open_dev(name);
+	volatile uint8_t *m = ivsh_dev_shm(dev);
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = late_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &late_old);
+	if (truncate(strchr(name, ':') + 1, 0) < 0) {
+		perror("victim: truncate device file");
+		return 1;
+	}
+	m[ivsh_dev_shm_size(dev) / 2] = 9;
+	if (late_calls != 1 || !ivsh_dev_shm_lost(dev) ||
+	    m[ivsh_dev_shm_size(dev) / 2] != 9) {
+		fprintf(stderr, "victim: late handler called %d times, lost %d\n",
+			(int)late_calls, ivsh_dev_shm_lost(dev));
+		return 1;
+	}
+	fprintf(stderr, "victim: fault caught through a late one-argument chain\n");
+	ivsh_dev_close(dev);
+	return 0;
+}
+
 static int sealed(const char *name)
 {
 	struct ivsh_dev *dev = open_dev(name);
@@ -192,6 +237,8 @@ static int sealed(const char *name)
 
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "late-chain") == 0)
+		return late_chain(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "sealed") == 0)
 		return sealed(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "touch") == 0)
@@ -200,6 +247,6 @@ int main(int argc, char **argv)
 		return own_handler_case(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "unguarded") == 0)
 		return unguarded(argv[2], argv[3]);
-	fprintf(stderr, "usage: truncate_victim touch|own-handler|sealed|unguarded DEV [FILE]\n");
+	fprintf(stderr, "usage: truncate_victim touch|own-handler|late-chain|sealed|unguarded DEV [FILE]\n");
 	return 1;
 }
