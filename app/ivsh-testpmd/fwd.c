@@ -25,9 +25,6 @@ int fwd_link_poll(struct testpmd *tp)
 	/* Also reads the server's connect notices (peers' eventfds). */
 	int up = ivsh_port_link_update(tp->port) == 1;
 
-	/* The memory is gone for good: main() says so and exits. */
-	if (ivsh_dev_shm_lost(tp->dev))
-		tp_stop = 1;
 	if (up != tp->link_up) {
 		tp->link_up = up;
 		tp->link_changes++;
@@ -36,6 +33,9 @@ int fwd_link_poll(struct testpmd *tp)
 		fprintf(stderr, "ivsh-testpmd: link to peer %d %s\n",
 			tp->conf.peer, up ? "up" : "down");
 	}
+	/* The memory is gone for good: main() says so and exits. */
+	if (ivsh_dev_shm_lost(tp->dev))
+		tp_stop = 1;
 	return up;
 }
 

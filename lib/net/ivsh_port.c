@@ -489,10 +489,17 @@ const struct ivsh_layout_info *ivsh_port_layout(const struct ivsh_port *port)
 /* Link state                                                          */
 /* ------------------------------------------------------------------ */
 
+void port_heartbeat(struct ivsh_port *port)
+{
+	/* Only this process writes its entry; several of its threads may. */
+	atomic_fetch_add_explicit(&port->at->entry->heartbeat, 1,
+				  memory_order_relaxed);
+}
+
 /*
  * Notice shared memory that another process truncated (host backends)
  * before a fault does: a size check every PORT_SHM_CHECK_MS. Once lost,
- * the region reads zeros, so the checks below see the layout gone.
+ * the region reads zeros, so ivsh_port_link_update() sees the layout gone.
  */
 static void port_check_shm(struct port_attach *at, uint64_t now)
 {
@@ -500,13 +507,6 @@ static void port_check_shm(struct port_attach *at, uint64_t now)
 		return;
 	at->shm_checked_ms = now;
 	(void)ivsh_dev_check_shm(at->dev);
-}
-
-void port_heartbeat(struct ivsh_port *port)
-{
-	/* Only this process writes its entry; several of its threads may. */
-	atomic_fetch_add_explicit(&port->at->entry->heartbeat, 1,
-				  memory_order_relaxed);
 }
 
 int ivsh_port_link_update(struct ivsh_port *port)
@@ -517,12 +517,12 @@ int ivsh_port_link_update(struct ivsh_port *port)
 	uint64_t now = now_ms();
 	int up = 1;
 
-	port_check_shm(at, now);
 	/* Learn peers that (re)connected to the server since the last call,
 	 * so doorbells go to their current eventfds; -ENOTSUP on backends
 	 * that cannot know, which is fine. Never blocks. */
 	(void)ivsh_dev_process_events(port->dev);
 	port_heartbeat(port);
+	port_check_shm(at, now); /* before reading the header */
 	uint32_t hstate = atomic_load_explicit(&h->state, memory_order_relaxed);
 	uint32_t hepoch = atomic_load_explicit(&h->epoch, memory_order_relaxed);
 	if (hstate != IVSH_LAYOUT_READY || hepoch != at->li.epoch) {

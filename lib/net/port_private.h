@@ -41,13 +41,13 @@ struct port_attach {
 	struct ivsh_dev *dev;
 	uint8_t *base;
 	uint64_t size;
+	uint64_t shm_checked_ms; /* last ivsh_dev_check_shm() */
 	struct ivsh_layout_info li;
 	uint16_t self;
 	uint32_t epoch;          /* own epoch for this attachment */
 	struct lay_peer *entry;  /* own peer entry */
 	struct ivsh_port **ports;/* by peer ID, max_peers entries */
 	int refs;
-	uint64_t shm_checked_ms; /* last ivsh_dev_check_shm() */
 };
 
 /* How often link updates check that the memory was not truncated. */
