@@ -5,7 +5,7 @@
  * Slots live in static storage so the handler reads them without locks:
  * a slot's state is the only synchronisation. Registration and removal
  * take a mutex between themselves; the handler takes nothing and calls
- * only async-signal-safe functions (mmap, sigaction, raise).
+ * only async-signal-safe functions (fstat, mmap, sigaction, raise).
  */
 #include <errno.h>
 #include <fcntl.h>
