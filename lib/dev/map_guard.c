@@ -40,6 +40,8 @@ static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool handler_installed;          /* under guard_lock */
 /* Written under guard_lock while our handler is not installed. */
 static struct sigaction previous_action;
+/* Ranges lost so far, to tell one loss from the next (handle_by_size). */
+static _Atomic unsigned int loss_count;
 
 bool map_guard_needed(int fd)
 {
@@ -100,6 +102,7 @@ static int lose_slot(struct map_guard *g, bool if_shrunk)
 				      memory_order_release);
 		return -1;
 	}
+	atomic_fetch_add_explicit(&loss_count, 1, memory_order_relaxed);
 	atomic_store_explicit(&g->state, SLOT_LOST, memory_order_release);
 	return 1;
 }
@@ -133,30 +136,97 @@ static void pass_on(int sig, siginfo_t *info, void *ctx)
 	(void)raise(SIGBUS);
 }
 
-/*
- * The fault address is not used: a handler installed after this one may
- * chain to it without a valid siginfo (DPDK's EAL compares the previous
- * flags with SA_SIGINFO for equality, which the SA_RESTORER that glibc
- * adds defeats, and then calls this as a one-argument handler). A fault
- * in a guarded range means that its file is now shorter than the range,
- * so the file sizes tell which range to lose.
- */
-static void on_sigbus(int sig, siginfo_t *info, void *ctx)
+static void on_sigbus(int sig, siginfo_t *info, void *ctx);
+
+/* Whether the kernel called on_sigbus() itself (nobody sits above it),
+ * so that its siginfo is real. */
+static bool called_directly(void)
 {
-	int saved_errno = errno;
-	bool handled = false;
+	struct sigaction now;
+
+	return sigaction(SIGBUS, NULL, &now) == 0 &&
+	       (now.sa_flags & SA_SIGINFO) && now.sa_sigaction == on_sigbus;
+}
+
+/*
+ * Direct call: the slot holding the fault address. Lost or being lost
+ * already: another thread faulted first, retry (the new pages are
+ * there, or soon). @return 1 handled, 0 not ours, -1 cannot repair.
+ */
+static int handle_at(uintptr_t addr)
+{
+	for (size_t i = 0; i < MAP_GUARD_MAX; i++) {
+		struct map_guard *g = &slots[i];
+		int st = atomic_load_explicit(&g->state, memory_order_acquire);
+		uintptr_t base = atomic_load_explicit(&g->base,
+						      memory_order_relaxed);
+		size_t len = atomic_load_explicit(&g->len, memory_order_relaxed);
+
+		if (st == SLOT_FREE || addr < base || addr - base >= len)
+			continue;
+		if (st != SLOT_ACTIVE)
+			return 1;
+		/* A fault in an intact file (no huge page left, say) is not
+		 * a truncation: leave it to the default action. */
+		return lose_slot(g, true);
+	}
+	return 0;
+}
+
+/* Per-thread retries of a fault that may predate another thread's
+ * replacement (chained calls, no address). Initial-exec: no allocation
+ * on first use in a signal handler. */
+static __thread unsigned int seen_losses
+	__attribute__((tls_model("initial-exec")));
+static __thread unsigned int late_retries
+	__attribute__((tls_model("initial-exec")));
+
+/*
+ * Chained call (DPDK's EAL compares the previous flags with SA_SIGINFO
+ * for equality, which the SA_RESTORER that glibc adds defeats, and then
+ * calls this as a one-argument handler): no address. A fault in a
+ * guarded range means its file is now shorter than the range, so the
+ * file sizes tell which range to lose. @return 1 handled, 0 not ours.
+ */
+static int handle_by_size(void)
+{
+	bool any_lost = false;
+	int handled = 0;
 
 	for (size_t i = 0; i < MAP_GUARD_MAX; i++) {
 		int rc = lose_slot(&slots[i], true);
 
-		if (rc < 0) {
-			handled = false; /* cannot repair: default action */
-			break;
-		}
+		if (rc < 0)
+			return 0; /* cannot repair: default action */
 		if (rc > 0)
-			handled = true;
+			handled = 1;
+		if (map_guard_lost(&slots[i]))
+			any_lost = true;
 	}
-	if (!handled)
+	if (handled || !any_lost)
+		return handled;
+	/* Maybe this thread faulted on a range another thread has just
+	 * replaced: retry twice per loss before giving up. */
+	unsigned int now = atomic_load_explicit(&loss_count,
+						memory_order_relaxed);
+	if (seen_losses != now) {
+		seen_losses = now;
+		late_retries = 0;
+	}
+	return late_retries++ < 2;
+}
+
+static void on_sigbus(int sig, siginfo_t *info, void *ctx)
+{
+	int saved_errno = errno;
+	int rc;
+
+	if (called_directly())
+		rc = info->si_code > 0 ? handle_at((uintptr_t)info->si_addr)
+				       : 0;
+	else
+		rc = handle_by_size();
+	if (rc <= 0)
 		pass_on(sig, info, ctx);
 	errno = saved_errno;
 }

@@ -5,12 +5,13 @@
  * can be sealed against it). Private to lib/dev.
  *
  * The first registration installs a SIGBUS handler; a later one installs
- * it again if the default action was put back meanwhile. On SIGBUS, a
- * registered range whose file is now shorter than the range (a fault in
- * it means exactly that) is replaced, in place, by private zero pages and
- * marked lost: the faulting access is retried and reads zeros. The
- * siginfo is never read, so a handler installed later may chain to this
- * one as a one-argument handler (DPDK's EAL does). Any other SIGBUS goes
+ * it again if the default action was put back meanwhile. On SIGBUS in a
+ * registered range whose file is now shorter than the range, the range
+ * is replaced, in place, by private zero pages and marked lost: the
+ * faulting access is retried and reads zeros. The siginfo is read only
+ * when the kernel called the handler directly: a handler installed later
+ * may chain to this one as a one-argument handler (DPDK's EAL does), and
+ * the file sizes then say which range faulted. Any other SIGBUS goes
  * to the handler that was there before, or gets the default action (the
  * process dies of SIGBUS, as without the guard).
  */

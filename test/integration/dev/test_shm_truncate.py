@@ -233,7 +233,13 @@ def main():
             os.truncate(plain, MEM)
             run_victim(args.victim, "late-chain", "shm:" + plain,
                        expect_rc=0)
-            # 6. Without one, a fault outside the guard still kills.
+            # 6. Four threads fault at once: each comes out on zeros.
+            os.truncate(plain, MEM)
+            run_victim(args.victim, "threads", "shm:" + plain, expect_rc=0)
+            os.truncate(plain, MEM)
+            run_victim(args.victim, "late-threads", "shm:" + plain,
+                       expect_rc=0)
+            # 7. Without one, a fault outside the guard still kills.
             os.truncate(plain, MEM)
             run_victim(args.victim, "unguarded", "shm:" + plain, own,
                        expect_sig=signal.SIGBUS)

@@ -16,6 +16,11 @@
  *                        guard the way DPDK's EAL does (one argument, no
  *                        siginfo); a fault in the truncated device memory
  *                        must still be caught; exit 0 if so
+ *   threads DEV          four threads read and write every page while
+ *                        the file is truncated under them: all of them
+ *                        fault at about the same time, each must come out
+ *                        reading zeros; exit 0 if so
+ *   late-threads DEV     the same with the late one-argument chain above
  *   sealed DEV           on sealed memory (ivsh-server --memfd) no
  *                        SIGBUS handler is installed; exit 0 if so
  *   unguarded DEV FILE   no handler of its own: a fault in its own
@@ -24,6 +29,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -219,6 +226,69 @@ static int late_chain(const char *name)
 	return 0;
 }
 
+struct toucher {
+	struct ivsh_dev *dev;
+	pthread_barrier_t *start;
+	uint64_t rounds_after;  /* full passes once the loss was seen */
+};
+
+static void *toucher_run(void *arg)
+{
+	struct toucher *t = arg;
+	volatile uint8_t *m = ivsh_dev_shm(t->dev);
+	uint64_t size = ivsh_dev_shm_size(t->dev);
+
+	pthread_barrier_wait(t->start);
+	while (t->rounds_after < 3) {
+		bool lost = ivsh_dev_shm_lost(t->dev);
+
+		for (uint64_t off = 0; off < size; off += 4096)
+			m[off] = (uint8_t)(m[off] + 1);
+		if (lost)
+			t->rounds_after++;
+	}
+	return NULL;
+}
+
+static int threads(const char *name, bool late)
+{
+	struct ivsh_dev *dev = open_dev(name);
+	struct toucher t[4];
+	pthread_t tid[4];
+	pthread_barrier_t start;
+	struct timespec ms = { 0, 20000000 };
+
+	if (late) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = late_handler;
+		sa.sa_flags = SA_SIGINFO;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGBUS, &sa, &late_old);
+	}
+	pthread_barrier_init(&start, NULL, 5);
+	for (int i = 0; i < 4; i++) {
+		t[i] = (struct toucher){ .dev = dev, .start = &start };
+		pthread_create(&tid[i], NULL, toucher_run, &t[i]);
+	}
+	pthread_barrier_wait(&start);
+	nanosleep(&ms, NULL);
+	if (truncate(strchr(name, ':') + 1, 0) < 0) {
+		perror("victim: truncate device file");
+		return 1;
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(tid[i], NULL);
+	if (!ivsh_dev_shm_lost(dev) || ivsh_dev_check_shm(dev) != -ENODEV) {
+		fprintf(stderr, "victim: loss not reported\n");
+		return 1;
+	}
+	fprintf(stderr, "victim: four threads through the loss\n");
+	ivsh_dev_close(dev);
+	return 0;
+}
+
 static int sealed(const char *name)
 {
 	struct ivsh_dev *dev = open_dev(name);
@@ -239,6 +309,10 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "late-chain") == 0)
 		return late_chain(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "threads") == 0)
+		return threads(argv[2], false);
+	if (argc == 3 && strcmp(argv[1], "late-threads") == 0)
+		return threads(argv[2], true);
 	if (argc == 3 && strcmp(argv[1], "sealed") == 0)
 		return sealed(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "touch") == 0)
@@ -247,6 +321,6 @@ int main(int argc, char **argv)
 		return own_handler_case(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "unguarded") == 0)
 		return unguarded(argv[2], argv[3]);
-	fprintf(stderr, "usage: truncate_victim touch|own-handler|late-chain|sealed|unguarded DEV [FILE]\n");
+	fprintf(stderr, "usage: truncate_victim touch|own-handler|late-chain|threads|late-threads|sealed|unguarded DEV [FILE]\n");
 	return 1;
 }
