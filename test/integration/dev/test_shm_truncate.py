@@ -14,7 +14,8 @@ With --victim, the same holds for a program using the device API (it
 reads the memory until ivsh_dev_shm_lost()), and the guard only catches
 faults in the device's mapping: a program's own SIGBUS handler still gets
 faults elsewhere, and a program without one still dies of SIGBUS there.
-Sealed memory (the server's default --memfd) gets no guard at all.
+A server: device on `ivsh-server -m FILE` memory is guarded the same
+way; sealed memory (the server's default --memfd) gets no guard at all.
 """
 
 import argparse
@@ -186,6 +187,7 @@ def main():
     shm_path = "/dev/shm/" + tag
     plain = "/dev/shm/%s-plain" % tag
     srv = None
+    extra_files = []
     try:
         # 1. ivsh-server -M NAME: the memory is a POSIX shm object.
         srv = subprocess.Popen([args.server, "-F", "-S", sock, "-M", tag,
@@ -208,6 +210,19 @@ def main():
                                    stderr=subprocess.DEVNULL)
             wait_socket(sock)
             run_victim(args.victim, "sealed", "server:" + sock, expect_rc=0)
+            srv.terminate()
+            srv.wait()
+            srv = None
+            # -m FILE: a named file, as unsealable as -M.
+            mfile = "/dev/shm/%s-m" % tag
+            extra_files.append(mfile)
+            srv = subprocess.Popen([args.server, "-F", "-S", sock,
+                                    "-m", mfile, "-l", str(MEM), "-n", "1"],
+                                   stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+            wait_socket(sock)
+            run_victim(args.victim, "touch", "server:" + sock, expect_rc=3,
+                       truncate=mfile)
             srv.terminate()
             srv.wait()
             srv = None
@@ -247,7 +262,7 @@ def main():
         if srv is not None:
             srv.kill()
             srv.wait()
-        for f in (shm_path, plain):
+        for f in [shm_path, plain] + extra_files:
             try:
                 os.unlink(f)
             except OSError:
