@@ -36,6 +36,9 @@ int fwd_link_poll(struct testpmd *tp)
 		fprintf(stderr, "ivsh-testpmd: link to peer %d %s\n",
 			tp->conf.peer, up ? "up" : "down");
 	}
+	/* The memory is gone for good: main() says so and exits. */
+	if (ivsh_dev_shm_lost(tp->dev))
+		tp_stop = 1;
 	return up;
 }
 

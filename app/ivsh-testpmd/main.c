@@ -241,6 +241,11 @@ int main(int argc, char **argv)
 	if (status != TP_EXIT_REMOVED)
 		status = received_nothing(&tp) ? 1 : 0;
 out:
+	if (tp.dev != NULL && ivsh_dev_shm_lost(tp.dev)) {
+		fprintf(stderr, PROG ": the shared memory of device '%s' was truncated by another process\n",
+			tp.conf.device);
+		status = 1;
+	}
 	ivsh_port_close(tp.port);
 	ivsh_dev_close(tp.dev);
 	free_queues(&tp);

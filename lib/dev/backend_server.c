@@ -128,6 +128,7 @@ static void free_priv(struct ivsh_dev *dev)
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 	dev->priv = NULL;
+	ivsh_dev_unguard_shm(dev);
 	if (dev->shm != NULL)
 		munmap(dev->shm, (size_t)dev->shm_size);
 	dev->shm = NULL;
@@ -152,16 +153,18 @@ static int map_shm(struct ivsh_dev *dev, int fd)
 	}
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
 		   MAP_SHARED, fd, 0);
-	err = errno;
-	close(fd);
 	if (map == MAP_FAILED) {
+		err = errno;
+		close(fd);
 		ivsh_dev_set_error("mmap of %lld bytes of shared memory: %s",
 				   (long long)st.st_size, strerror(err));
 		return -err;
 	}
 	dev->shm = map;
 	dev->shm_size = (uint64_t)st.st_size;
-	return 0;
+	/* Unsealed memory (ivsh-server -M/-m, other servers) can be
+	 * truncated by any client: guard it (takes fd). */
+	return ivsh_dev_guard_shm(dev, fd);
 }
 
 static int keep_own_vector(struct ivsh_dev *dev, uint16_t vector, int fd)

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -116,19 +117,31 @@ static int shm_open_dev(struct ivsh_dev *dev, const char *arg,
 				   (long long)st.st_size, strerror(errno));
 		goto fail_fd;
 	}
-	close(fd); /* the mapping keeps the file */
 	p = calloc(1, sizeof(*p));
 	if (p == NULL) {
 		munmap(map, (size_t)st.st_size);
 		ivsh_dev_set_error("out of memory");
 		rc = -ENOMEM;
+		goto fail_fd;
+	}
+	dev->shm = map;
+	dev->shm_size = (uint64_t)st.st_size;
+	/* Any process that may open the file can truncate it: guard the
+	 * mapping against SIGBUS; the guard keeps fd to re-check the size. */
+	rc = ivsh_dev_guard_shm(dev, fd);
+	if (rc < 0) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "%s", ivsh_dev_last_error());
+		ivsh_dev_set_error("shm:%s: %s", arg, why);
+		munmap(map, (size_t)st.st_size);
+		dev->shm = NULL;
+		free(p);
 		goto fail_created;
 	}
 	ivsh_regmodel_init(&p->regs, IVSH_REGMODEL_PLAIN);
 	ivsh_regmodel_set_ready(&p->regs, (uint16_t)opts->id);
 	dev->priv = p;
-	dev->shm = map;
-	dev->shm_size = (uint64_t)st.st_size;
 	dev->id = (uint16_t)opts->id;
 	dev->vectors = 0;
 	dev->irq_mode = IVSH_IRQ_NONE;
@@ -144,6 +157,7 @@ fail_created:
 
 static void shm_close(struct ivsh_dev *dev)
 {
+	ivsh_dev_unguard_shm(dev);
 	if (dev->shm != NULL)
 		munmap(dev->shm, (size_t)dev->shm_size);
 	free(dev->priv);

@@ -55,6 +55,7 @@ struct ivsh_dev {
 	void *priv;               /* backend state */
 	void *shm;                /* BAR2 mapping */
 	uint64_t shm_size;
+	struct map_guard *shm_guard; /* a file others may shrink; or NULL */
 	uint16_t id;
 	unsigned int vectors;     /* own connected vectors */
 	enum ivsh_irq_mode irq_mode;
@@ -99,6 +100,15 @@ void ivsh_dev_name_free(struct ivsh_dev_name *n);
 
 /* "auto", "msix", "intx", "intx-poll", "none" -> mode; -EINVAL. */
 int ivsh_dev_parse_irq_mode(const char *s, enum ivsh_irq_mode *out);
+
+/*
+ * Host backends, right after mapping dev->shm from @fd: guard the mapping
+ * if the file can shrink (map_guard.h), else close @fd. Takes @fd either
+ * way. @return 0; -ENOSPC, -errno (error set). shm_guard.c.
+ */
+int ivsh_dev_guard_shm(struct ivsh_dev *dev, int fd);
+/* Before unmapping dev->shm: stop guarding it. NULL guard ok. */
+void ivsh_dev_unguard_shm(struct ivsh_dev *dev);
 
 /* CLOCK_MONOTONIC in milliseconds (dev.c). */
 int64_t ivsh_dev_now_ms(void);

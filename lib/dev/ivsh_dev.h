@@ -103,6 +103,9 @@ struct ivsh_dev;
  *         -ECONNREFUSED nobody listens on the server socket;
  *         -ECONNRESET the server closed the connection mid-handshake;
  *         -ENAMETOOLONG socket path too long for a UNIX socket;
+ *         -ENOSPC (server:, shm:) more than 256 shared-memory files that
+ *          can shrink are mapped in this process (see "Lost shared
+ *          memory" below);
  *         -ENOMEM, or another -errno from the system.
  *         A one-line reason is available from ivsh_dev_last_error().
  */
@@ -157,6 +160,43 @@ void *ivsh_dev_shm(const struct ivsh_dev *dev);
 
 /** Size of the shared memory in bytes. */
 uint64_t ivsh_dev_shm_size(const struct ivsh_dev *dev);
+
+/*
+ * Lost shared memory (host backends). The memory of an ivsh-server run
+ * with -M or -m, and a shm: file, cannot be sealed: any process that may
+ * open the file can truncate it, and an access beyond the new end raises
+ * SIGBUS. A server: device whose memory is unsealed (it has no
+ * F_SEAL_SHRINK) and every shm: device therefore guard their mapping:
+ *  - a process-wide SIGBUS handler is installed at the first such open;
+ *    SIGBUS outside guarded mappings goes to the handler that was there
+ *    before, or kills the process as usual;
+ *  - on a fault inside the mapping, the whole mapping is replaced in
+ *    place by private zero pages and the device is marked lost: the
+ *    access is retried and reads zeros (a layout's magic reads 0), and
+ *    nothing written from then on reaches the other peers;
+ *  - ivsh_dev_check_shm() notices a shrunk file before any fault.
+ * Registers, doorbells and interrupts keep working: the server and the
+ * eventfds are not affected. A program that installs its own SIGBUS
+ * handler after opening the device must chain to the previous one for
+ * faults it does not know. Guest backends and mapped devices are never
+ * lost this way (their memory is a PCI BAR).
+ */
+
+/**
+ * Check whether the shared memory is still there: one fstat() on guarded
+ * devices (see above), nothing on others. A file found shorter than the
+ * mapping makes the device lost now, as a fault would.
+ * @return 0 intact; -ENODEV lost: the file was truncated by another
+ *         process (also on every later call).
+ */
+int ivsh_dev_check_shm(struct ivsh_dev *dev);
+
+/**
+ * Whether the shared memory was lost (a guarded fault, or
+ * ivsh_dev_check_shm() returned -ENODEV). No system call: cheap enough
+ * for a polling loop. Async-signal-safe.
+ */
+bool ivsh_dev_shm_lost(const struct ivsh_dev *dev);
 
 /** Number of own interrupt vectors that are connected (0 if none). */
 unsigned int ivsh_dev_vectors(const struct ivsh_dev *dev);

@@ -391,6 +391,11 @@ int ivsh_port_open(struct ivsh_port **portp, struct ivsh_dev *dev,
 	uint16_t self = ivsh_dev_id(dev);
 	uint16_t peer = conf->peer;
 	bool auto_hold = false;
+
+	if (ivsh_dev_check_shm(dev) < 0) {
+		port_set_error("the shared memory was truncated by another process");
+		return -ENODEV;
+	}
 	if (conf->peer == self) {
 		port_set_error("peer %u is this device's own ID", conf->peer);
 		return -EINVAL;
@@ -609,6 +614,19 @@ void port_heartbeat(struct ivsh_port *port)
 				  memory_order_relaxed);
 }
 
+/*
+ * Notice shared memory that another process truncated (host backends)
+ * before a fault does: a size check every PORT_SHM_CHECK_MS. Once lost,
+ * the region reads zeros, so ivsh_port_link_update() sees the layout gone.
+ */
+static void port_check_shm(struct port_attach *at, uint64_t now)
+{
+	if (now - at->shm_checked_ms < PORT_SHM_CHECK_MS)
+		return;
+	at->shm_checked_ms = now;
+	(void)ivsh_dev_check_shm(at->dev);
+}
+
 int ivsh_port_link_update(struct ivsh_port *port)
 {
 	struct port_attach *at = port->at;
@@ -628,6 +646,7 @@ int ivsh_port_link_update(struct ivsh_port *port)
 	 * that cannot know, which is fine. Never blocks. */
 	(void)ivsh_dev_process_events(port->dev);
 	port_heartbeat(port);
+	port_check_shm(at, now); /* before reading the header */
 	uint32_t hstate = atomic_load_explicit(&h->state, memory_order_relaxed);
 	uint32_t hepoch = atomic_load_explicit(&h->epoch, memory_order_relaxed);
 	if (hstate != IVSH_LAYOUT_READY || hepoch != at->li.epoch) {

@@ -106,6 +106,8 @@ struct ivsh_port_conf {
  *          appeared within auto_wait_ms;
  *         -EINTR peer IVSH_PORT_PEER_AUTO and a signal arrived while
  *          waiting;
+ *         -ENODEV the shared memory was truncated by another process
+ *          (ivsh_dev_check_shm());
  *         -ENOMEM.
  *         A one-line reason is available from ivsh_port_last_error().
  */
@@ -169,7 +171,11 @@ void ivsh_port_peer_mac(const struct ivsh_port *port, uint8_t mac[6]);
  * is cheap and never blocks. Every 10 ms it also checks whether the
  * device was unplugged (ivsh_dev_check_removed()); once it was, this
  * peer's entry is marked down and the link stays down: close the port,
- * then the device (ivsh_dev_removed() tells the caller).
+ * then the device (ivsh_dev_removed() tells the caller). Every 100 ms it
+ * also checks that the shared memory was not truncated
+ * (ivsh_dev_check_shm(): one fstat() on host devices whose memory can
+ * shrink); once it was, the region reads zeros and the link stays down
+ * (ivsh_dev_shm_lost() says why).
  * @return 1 link up, 0 link down.
  */
 int ivsh_port_link_update(struct ivsh_port *port);

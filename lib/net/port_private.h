@@ -42,6 +42,7 @@ struct port_attach {
 	struct ivsh_dev *dev;
 	uint8_t *base;
 	uint64_t size;
+	uint64_t shm_checked_ms; /* last ivsh_dev_check_shm() */
 	struct ivsh_layout_info li;
 	uint16_t self;
 	uint32_t epoch;          /* own epoch for this attachment */
@@ -53,6 +54,8 @@ struct port_attach {
 
 /* Device removal is checked this often by link_update (a system call). */
 #define PORT_REMOVAL_CHECK_MS 10u
+/* How often link updates check that the memory was not truncated. */
+#define PORT_SHM_CHECK_MS 100
 
 struct tx_counters {
 	ctr_t packets, bytes, errors, ring_full, bad_index, doorbells,

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -78,6 +79,56 @@ static void test_create_and_share(void **state)
 	ivsh_dev_close(b);
 	ivsh_dev_close(a);
 	ivsh_dev_close(NULL);
+}
+
+/* A shrunk file is noticed by the size check, before any fault; two
+ * devices on one file each lose their own mapping, and a file that is
+ * shrunk and grown back (no fault possible) is not reported. */
+static void test_truncated_by_another(void **state)
+{
+	struct ivsh_dev *a, *b;
+	volatile uint8_t *ma, *mb;
+
+	(void)state;
+	/* cmocka's SIGBUS handler does not chain: drop it for this test, so
+	 * that the guard (re)installs its own at open. */
+	signal(SIGBUS, SIG_DFL);
+	assert_int_equal(ivsh_dev_open(&a, devname(",size=64k,id=0"), NULL), 0);
+	assert_int_equal(ivsh_dev_open(&b, devname(",id=1"), NULL), 0);
+	ma = ivsh_dev_shm(a);
+	mb = ivsh_dev_shm(b);
+	ma[65535] = 0x5a;
+	assert_int_equal(ivsh_dev_check_shm(a), 0);
+	assert_false(ivsh_dev_shm_lost(a));
+
+	/* Shrunk and grown back: the size is right again, nothing lost. */
+	assert_int_equal(truncate(path, 0), 0);
+	assert_int_equal(truncate(path, 65536), 0);
+	assert_int_equal(ivsh_dev_check_shm(a), 0);
+	assert_int_equal(mb[65535], 0);
+
+	/* Halved: the first check loses the mapping; it then reads zeros
+	 * everywhere, also below the new end, and takes writes. */
+	mb[100] = 0x77;
+	assert_int_equal(truncate(path, 32768), 0);
+	assert_int_equal(ivsh_dev_check_shm(a), -ENODEV);
+	assert_true(ivsh_dev_shm_lost(a));
+	assert_int_equal(ivsh_dev_check_shm(a), -ENODEV);
+	assert_int_equal(ma[100], 0);
+	assert_int_equal(ma[65535], 0);
+	ma[65535] = 1;
+	/* b has not looked yet: its low half is still the file. */
+	assert_false(ivsh_dev_shm_lost(b));
+	assert_int_equal(mb[100], 0x77);
+	/* Its first access past the end faults; the guard makes it zero. */
+	assert_int_equal(mb[40000], 0);
+	assert_true(ivsh_dev_shm_lost(b));
+	assert_int_equal(mb[100], 0);
+	ivsh_dev_close(a);
+	ivsh_dev_close(b);
+	/* A new device on the shrunk file is refused, not guarded. */
+	assert_int_equal(truncate(path, 0), 0);
+	assert_int_equal(ivsh_dev_open(&a, devname(""), NULL), -EINVAL);
 }
 
 static void test_size_mismatch(void **state)
@@ -209,6 +260,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_missing_without_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_and_share, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_by_another, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_existing_not_pow2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_regular, setup, teardown),
