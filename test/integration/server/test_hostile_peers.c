@@ -447,84 +447,85 @@ static int open_and_ring(void *arg)
 	return 0;
 }
 
+/* Run open_and_ring(@p a) in a child against a server playing @p s;
+ * @return how long it took (in_child() fails the test unless it exits 0
+ * within HANG_MS). */
+static int64_t open_against(enum script s, struct open_arg *a,
+			    const char *what)
+{
+	struct hostile_server h;
+	int64_t took;
+
+	hostile_start(&h, s);
+	a->path = h.path;
+	took = in_child(open_and_ring, a, HANG_MS, what);
+	hostile_stop(&h);
+	return took;
+}
+
 static void test_server_pipe_as_eventfd(void **state)
 {
 	struct open_arg a = { .keys = ",timeout=3000", .rings = 20000,
 			      .want = -EPROTO };
-	struct hostile_server h;
 	int64_t took;
 
 	(void)state;
-	hostile_start(&h, PIPE_AS_EVENTFD);
-	a.path = h.path;
-	took = in_child(open_and_ring, &a, HANG_MS,
-			"20000 doorbells into a pipe");
+	took = open_against(PIPE_AS_EVENTFD, &a,
+			    "20000 doorbells into a pipe");
 	printf("20000 doorbells into a never-read pipe took %lld ms\n",
 	       (long long)took);
-	hostile_stop(&h);
 }
 
 static void test_connect_timeout(void **state)
 {
 	struct open_arg a = { .keys = ",timeout=1000", .want = -ETIMEDOUT };
-	struct hostile_server h;
 	int64_t took;
 
 	(void)state;
-	hostile_start(&h, SILENT_BACKLOG);
-	a.path = h.path;
-	took = in_child(open_and_ring, &a, HANG_MS,
-			"connect with timeout=1000 to a full backlog");
+	took = open_against(SILENT_BACKLOG, &a,
+			    "connect with timeout=1000 to a full backlog");
 	printf("connect to a full backlog, timeout=1000: gave up after %lld ms\n",
 	       (long long)took);
 	assert_true(took >= 900);
-	hostile_stop(&h);
 }
 
 static void test_handshake_deadline(void **state)
 {
 	struct open_arg a = { .keys = ",timeout=1000", .want = -ETIMEDOUT };
-	struct hostile_server h;
 	int64_t took;
 
 	(void)state;
-	hostile_start(&h, ENDLESS_TALK);
-	a.path = h.path;
-	took = in_child(open_and_ring, &a, HANG_MS,
-			"handshake with timeout=1000 against endless notices");
+	took = open_against(ENDLESS_TALK, &a,
+			    "handshake with timeout=1000 against endless notices");
 	printf("handshake against endless notices, timeout=1000: gave up after %lld ms\n",
 	       (long long)took);
 	/* The deadline is checked on every message, not only when poll()
 	 * times out; the margin covers fork and a loaded machine. */
 	assert_true(took < 1450);
-	hostile_stop(&h);
 }
 
 static void test_fd_flood(void **state)
 {
 	struct open_arg a = { .keys = ",timeout=3000", .nofile = 512,
 			      .events_ms = 1500 };
-	struct hostile_server h;
 
 	(void)state;
-	hostile_start(&h, FD_FLOOD);
-	a.path = h.path;
-	(void)in_child(open_and_ring, &a, HANG_MS,
-		       "65535 peer eventfds against nofile 512");
-	hostile_stop(&h);
+	(void)open_against(FD_FLOOD, &a,
+			   "65535 peer eventfds against nofile 512");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_shm_truncate_refused,
-						served_fx_setup, served_fx_teardown),
+						served_fx_setup,
+						served_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_doorbell_saturated_blocking_eventfd, served_fx_setup,
-			served_fx_teardown),
+			test_doorbell_saturated_blocking_eventfd,
+			served_fx_setup, served_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_intx_status_blocking_own_eventfd, served_fx_setup,
-			served_fx_teardown),
+			test_intx_status_blocking_own_eventfd,
+			served_fx_setup, served_fx_teardown),
 		cmocka_unit_test(test_server_pipe_as_eventfd),
 		cmocka_unit_test(test_connect_timeout),
 		cmocka_unit_test(test_handshake_deadline),
