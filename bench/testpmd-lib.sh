@@ -7,8 +7,10 @@
 # $pids (children killed at exit), a staged copy of the plugin in $plugin
 # that the EAL accepts with -d, start_testpmd, send, wait_log, measure.
 
+# shellcheck source=stage-plugin.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/stage-plugin.sh"
+
 work=$(mktemp -d "/tmp/$prog.$$.XXXXXX")
-stage=
 pids=()
 # Children started before the first measure() that it must not reap.
 keep_pids=0
@@ -16,39 +18,18 @@ cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	[ -z "$stage" ] || rm -rf "$stage"
+	[ -z "$staged_dir" ] || rm -rf "$staged_dir"
 	rm -rf "/var/run/dpdk/bench$$rx" "/var/run/dpdk/bench$$tx"
 	if [ -n "${KEEP:-}" ]; then echo "$prog: logs kept in $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# The EAL refuses a -d plugin when it, or any folder above it, is
-# world-writable (a build tree under /tmp): load a copy from a private
-# folder, and find libivsh_net/libivsh through the original's RUNPATH.
-world_writable_above() { # PATH -> prints the first unsafe folder
-	local p
-	p=$(realpath -- "$1") || { echo "$1"; return; }
-	while :; do
-		[ $(( 0$(stat -c %a -- "$p") & 2 )) -ne 0 ] && { echo "$p"; return; }
-		[ "$p" = / ] && return
-		p=$(dirname -- "$p")
-	done
-}
-for base in $( [ -w /run ] && echo /run ) ${XDG_RUNTIME_DIR:-} ${HOME:-}; do
-	[ -z "$(world_writable_above "$base")" ] || continue
-	stage=$(mktemp -d "$base/$prog-plugin.$$.XXXXXX") || continue
-	break
-done
-[ -n "$stage" ] || skip "no folder for the plugin copy without a world-writable parent (tried /run, \$XDG_RUNTIME_DIR, \$HOME)"
-origin=$(dirname -- "$(realpath -- "$plugin")")
-cp -- "$plugin" "$stage/" && chmod 0755 "$stage/$(basename -- "$plugin")"
-plugin=$stage/$(basename -- "$plugin")
-runpath=$(readelf -d "$plugin" 2>/dev/null |
-	sed -n 's/.*(R\(UN\)\{0,1\}PATH).*\[\(.*\)\]$/\2/p' | head -n 1)
-runpath=${runpath:-'$ORIGIN/..:$ORIGIN/../../../..'}
-runpath=${runpath//'${ORIGIN}'/$origin}
-export LD_LIBRARY_PATH=${runpath//'$ORIGIN'/$origin}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+stage_plugin "$plugin" || case $? in
+	1) skip "no folder for the plugin copy without a world-writable parent (tried /run, \$XDG_RUNTIME_DIR, \$HOME)" ;;
+	*) echo "$prog: cannot copy $plugin to $staged_dir" >&2; exit 1 ;;
+esac
+plugin=$staged_plugin
 
 # start_testpmd NAME LCORES MAIN VDEV: testpmd reading commands from a fifo.
 start_testpmd() {
