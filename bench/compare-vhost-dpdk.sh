@@ -16,27 +16,12 @@
 set -euo pipefail
 
 prog=compare-vhost-dpdk
-usage() { echo "usage: $prog PLUGIN IVSH_SERVER [SECONDS [ROUNDS]]" >&2; exit 2; }
 case "${1:-}" in -h|--help) sed -n '3,15s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
-[ $# -ge 2 ] || usage
-plugin=$1 server=$2 secs=${3:-3} rounds=${4:-3}
-
-skip() { echo "$prog: SKIP: $*"; exit 77; }
-[ -n "$plugin" ] && [ -f "$plugin" ] || skip "net_ivshmem plugin not built"
-command -v dpdk-testpmd >/dev/null || skip "dpdk-testpmd not found (apt-get install dpdk-dev)"
-[ -x "$server" ] || skip "ivsh-server not built: $server"
-case "$secs" in ''|*[!0-9]*|0) echo "$prog: SECONDS must be a positive number" >&2; exit 2 ;; esac
-case "$rounds" in ''|*[!0-9]*|0) echo "$prog: ROUNDS must be a positive number" >&2; exit 2 ;; esac
-
 here=$(dirname -- "$(realpath -- "$0")")
 # shellcheck source=testpmd-lib.sh
-. "$here/testpmd-lib.sh"
+. "$here/testpmd-lib.sh" "$@"
 
-"$server" -F -S "$work/ivsh.sock" -l 64M -n 1 >"$work/server.log" 2>&1 &
-pids+=($!)
-keep_pids=1
-for ((i = 0; i < 100; i++)); do [ -S "$work/ivsh.sock" ] && break; sleep 0.05; done
-[ -S "$work/ivsh.sock" ] || { echo "$prog: ivsh-server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
+start_ivsh_server
 
 declare -A res
 kinds="ivshmem memif vhost"
@@ -58,8 +43,6 @@ for ((r = 1; r <= rounds; r++)); do
 		res[vhost,$len]+=" $mpps"
 	done
 done
-
-best() { printf '%s\n' $1 | sort -g | tail -n 1; }
 
 printf '\ndpdk-testpmd txonly -> rxonly, receiver rate, %s s per run, %s rounds (load average %s)\n' \
 	"$secs" "$rounds" "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -78,50 +78,26 @@ if [ $have_dpdk = 1 ] && [ ! -f "$PLUGIN" ]; then
 	have_plugin=0
 fi
 
+# shellcheck source=stage-plugin.sh
+. "$(dirname -- "$(realpath -- "$0")")/stage-plugin.sh"
 WORK=$(mktemp -d "/tmp/$prog.$$.XXXXXX")
-STAGE=
 PIDS=()
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	[ -z "$STAGE" ] || rm -rf "$STAGE"
+	[ -z "$staged_dir" ] || rm -rf "$staged_dir"
 	rm -rf /var/run/dpdk/"sweep$$"-*
 	if [ -n "${KEEP:-}" ]; then echo "$prog: logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The EAL refuses a -d plugin under a world-writable folder (a build tree
-# under /tmp): load a copy from a private folder; libivsh_net and libivsh
-# are found through the original's RUNPATH.
-stage_plugin() {
-	local base p ok runpath origin
-	for base in $( [ -w /run ] && echo /run ) ${XDG_RUNTIME_DIR:-} ${HOME:-}; do
-		ok=1
-		p=$(realpath -- "$base") || continue
-		while :; do
-			[ $(( 0$(stat -c %a -- "$p") & 2 )) -ne 0 ] && { ok=0; break; }
-			[ "$p" = / ] && break
-			p=$(dirname -- "$p")
-		done
-		[ $ok = 1 ] || continue
-		STAGE=$(mktemp -d "$base/$prog-plugin.$$.XXXXXX") && break
-	done
-	[ -n "$STAGE" ] || return 1
-	origin=$(dirname -- "$(realpath -- "$PLUGIN")")
-	cp -- "$PLUGIN" "$STAGE/" && chmod 0755 "$STAGE/$(basename -- "$PLUGIN")" || return 1
-	PLUGIN=$STAGE/$(basename -- "$PLUGIN")
-	runpath=$(readelf -d "$PLUGIN" 2>/dev/null |
-		sed -n 's/.*(R\(UN\)\{0,1\}PATH).*\[\(.*\)\]$/\2/p' | head -n 1)
-	runpath=${runpath:-'$ORIGIN/..:$ORIGIN/../../../..'}
-	runpath=${runpath//'${ORIGIN}'/$origin}
-	export LD_LIBRARY_PATH=${runpath//'$ORIGIN'/$origin}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-}
-if [ $have_plugin = 1 ] && ! stage_plugin; then
+if [ $have_plugin = 1 ] && ! stage_plugin "$PLUGIN"; then
 	echo "$prog: no private folder for the plugin copy (tried /run, \$XDG_RUNTIME_DIR, \$HOME): net_ivshmem left out"
 	have_plugin=0
 fi
+PLUGIN=${staged_plugin:-$PLUGIN}
 # Drop the kinds this machine cannot run.
 kinds=
 for k in $KINDS; do

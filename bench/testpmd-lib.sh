@@ -1,14 +1,31 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Helpers shared by the dpdk-testpmd benchmarks (compare-memif-dpdk.sh,
-# compare-vhost-dpdk.sh): sourced, not run. The caller sets $prog, $plugin
-# (the built librte_net_ivshmem.so) and $secs, and defines skip().
+# compare-vhost-dpdk.sh): sourced, not run, as
+#   . testpmd-lib.sh PLUGIN IVSH_SERVER [SECONDS [ROUNDS]]
+# after the caller set $prog and answered --help.
 #
-# Provides: $work (private folder, removed at exit unless KEEP is set),
-# $pids (children killed at exit), a staged copy of the plugin in $plugin
-# that the EAL accepts with -d, start_testpmd, send, wait_log, measure.
+# Checks the arguments (exit 2 on a bad one, 77 when the plugin,
+# dpdk-testpmd or ivsh-server is missing) and sets $plugin, $server, $secs
+# and $rounds. Provides: $work (private folder, removed at exit unless
+# KEEP is set), $pids (children killed at exit), a staged copy of the
+# plugin in $plugin that the EAL accepts with -d, skip,
+# start_ivsh_server, start_testpmd, send, wait_log, measure, best.
+
+usage() { echo "usage: $prog PLUGIN IVSH_SERVER [SECONDS [ROUNDS]]" >&2; exit 2; }
+[ $# -ge 2 ] || usage
+plugin=$1 server=$2 secs=${3:-3} rounds=${4:-3}
+
+skip() { echo "$prog: SKIP: $*"; exit 77; }
+[ -n "$plugin" ] && [ -f "$plugin" ] || skip "net_ivshmem plugin not built"
+command -v dpdk-testpmd >/dev/null || skip "dpdk-testpmd not found (apt-get install dpdk-dev)"
+[ -x "$server" ] || skip "ivsh-server not built: $server"
+case "$secs" in ''|*[!0-9]*|0) echo "$prog: SECONDS must be a positive number" >&2; exit 2 ;; esac
+case "$rounds" in ''|*[!0-9]*|0) echo "$prog: ROUNDS must be a positive number" >&2; exit 2 ;; esac
+
+# shellcheck source=stage-plugin.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/stage-plugin.sh"
 
 work=$(mktemp -d "/tmp/$prog.$$.XXXXXX")
-stage=
 pids=()
 # Children started before the first measure() that it must not reap.
 keep_pids=0
@@ -16,39 +33,29 @@ cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	[ -z "$stage" ] || rm -rf "$stage"
+	[ -z "$staged_dir" ] || rm -rf "$staged_dir"
 	rm -rf "/var/run/dpdk/bench$$rx" "/var/run/dpdk/bench$$tx"
 	if [ -n "${KEEP:-}" ]; then echo "$prog: logs kept in $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# The EAL refuses a -d plugin when it, or any folder above it, is
-# world-writable (a build tree under /tmp): load a copy from a private
-# folder, and find libivsh_net/libivsh through the original's RUNPATH.
-world_writable_above() { # PATH -> prints the first unsafe folder
-	local p
-	p=$(realpath -- "$1") || { echo "$1"; return; }
-	while :; do
-		[ $(( 0$(stat -c %a -- "$p") & 2 )) -ne 0 ] && { echo "$p"; return; }
-		[ "$p" = / ] && return
-		p=$(dirname -- "$p")
-	done
+stage_plugin "$plugin" || case $? in
+	1) skip "no folder for the plugin copy without a world-writable parent (tried /run, \$XDG_RUNTIME_DIR, \$HOME)" ;;
+	*) echo "$prog: cannot copy $plugin to $staged_dir" >&2; exit 1 ;;
+esac
+plugin=$staged_plugin
+
+# start_ivsh_server: ivsh-server on $work/ivsh.sock (64 MiB, one
+# vector), kept alive across measure() calls; exits when it does not start.
+start_ivsh_server() {
+	local i
+	"$server" -F -S "$work/ivsh.sock" -l 64M -n 1 >"$work/server.log" 2>&1 &
+	pids+=($!)
+	keep_pids=1
+	for ((i = 0; i < 100; i++)); do [ -S "$work/ivsh.sock" ] && break; sleep 0.05; done
+	[ -S "$work/ivsh.sock" ] || { echo "$prog: ivsh-server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
 }
-for base in $( [ -w /run ] && echo /run ) ${XDG_RUNTIME_DIR:-} ${HOME:-}; do
-	[ -z "$(world_writable_above "$base")" ] || continue
-	stage=$(mktemp -d "$base/$prog-plugin.$$.XXXXXX") || continue
-	break
-done
-[ -n "$stage" ] || skip "no folder for the plugin copy without a world-writable parent (tried /run, \$XDG_RUNTIME_DIR, \$HOME)"
-origin=$(dirname -- "$(realpath -- "$plugin")")
-cp -- "$plugin" "$stage/" && chmod 0755 "$stage/$(basename -- "$plugin")"
-plugin=$stage/$(basename -- "$plugin")
-runpath=$(readelf -d "$plugin" 2>/dev/null |
-	sed -n 's/.*(R\(UN\)\{0,1\}PATH).*\[\(.*\)\]$/\2/p' | head -n 1)
-runpath=${runpath:-'$ORIGIN/..:$ORIGIN/../../../..'}
-runpath=${runpath//'${ORIGIN}'/$origin}
-export LD_LIBRARY_PATH=${runpath//'$ORIGIN'/$origin}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
 # start_testpmd NAME LCORES MAIN VDEV: testpmd reading commands from a fifo.
 start_testpmd() {
@@ -117,3 +124,5 @@ measure() {
 	echo "$prog: $kind $len bytes: $mpps Mpps" >&2
 }
 
+# best "RATE RATE ...": the highest (load from elsewhere only slows a run).
+best() { printf '%s\n' $1 | sort -g | tail -n 1; }

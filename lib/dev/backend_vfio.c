@@ -17,6 +17,7 @@
  * bus mastering and resets the device: nothing is left armed. A new
  * process can open the device at once.
  */
+#include "backend_vfio.h"
 #include "dev_private.h"
 #include "pci_intx.h"
 #include "pci_sysfs.h"
@@ -37,30 +38,6 @@
 
 #define VFIO_CONTAINER_PATH "/dev/vfio/vfio"
 #define NOIOMMU_PARAM "/sys/module/vfio/parameters/enable_unsafe_noiommu_mode"
-
-struct vfio_priv {
-	int container;
-	int group;
-	int device;
-	char bdf[IVSH_PCI_BDF_LEN];
-	volatile uint32_t *regs; /* BAR0 mapping, NULL: pread/pwrite */
-	size_t regs_len;
-	uint64_t bar0_off;       /* region offsets in the device fd */
-	uint64_t cfg_off;
-	void *shm;
-	size_t shm_len;
-	uint16_t saved_cmd;      /* command register before we changed it */
-	bool cmd_saved;
-	int irq_index;           /* VFIO_PCI_{MSIX,INTX}_IRQ_INDEX or -1 */
-	unsigned int nfds;
-	int efd[IVSH_DEV_MAX_VECTORS];
-	int req_fd;              /* device-request eventfd, -1: not armed */
-};
-
-static struct vfio_priv *priv_of(struct ivsh_dev *dev)
-{
-	return dev->priv;
-}
 
 /* MMIO accessors: single volatile 32-bit accesses, as the device wants. */
 static uint32_t vfio_reg_read(struct ivsh_dev *dev, uint32_t off)
@@ -114,8 +91,8 @@ static int cfg_write16(struct vfio_priv *p, unsigned int off, uint16_t v)
 	return 0;
 }
 
-static int set_irqs(struct vfio_priv *p, unsigned int index, uint32_t flags,
-		    unsigned int count, const int *fds)
+int vfio_set_irqs(struct vfio_priv *p, unsigned int index, uint32_t flags,
+		  unsigned int count, const int *fds)
 {
 	size_t sz = sizeof(struct vfio_irq_set) + sizeof(int) * count;
 	struct vfio_irq_set *s = calloc(1, sz);
@@ -140,55 +117,9 @@ static int intx_unmask(void *ctx)
 {
 	struct vfio_priv *p = ctx;
 
-	return set_irqs(p, VFIO_PCI_INTX_IRQ_INDEX,
-			VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, 1,
-			NULL);
-}
-
-/*
- * The device-request interrupt: vfio-pci signals it when the kernel wants
- * the device back (hot-unplug, unbind) and then waits for the device fd
- * to be closed. Without it armed the kernel only logs "No device request
- * channel registered, blocked until released by user" and the unplug
- * never completes while the program runs.
- */
-static int irq_count(struct vfio_priv *p, unsigned int index);
-
-static int arm_request(struct vfio_priv *p)
-{
-	int rc;
-
-	if (irq_count(p, VFIO_PCI_REQ_IRQ_INDEX) < 1)
-		return 0; /* an old kernel: nothing to arm */
-	p->req_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (p->req_fd < 0) {
-		rc = -errno;
-		ivsh_dev_set_error("vfio:%s: eventfd: %s", p->bdf,
-				   strerror(-rc));
-		return rc;
-	}
-	rc = set_irqs(p, VFIO_PCI_REQ_IRQ_INDEX,
-		      VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
-		      1, &p->req_fd);
-	if (rc < 0) {
-		close(p->req_fd);
-		p->req_fd = -1;
-		ivsh_dev_set_error("vfio:%s: cannot arm the device-request interrupt: %s",
-				   p->bdf, strerror(-rc));
-	}
-	return rc;
-}
-
-static void disarm_request(struct vfio_priv *p)
-{
-	if (p->req_fd < 0)
-		return;
-	if (p->device >= 0)
-		(void)set_irqs(p, VFIO_PCI_REQ_IRQ_INDEX,
-			       VFIO_IRQ_SET_DATA_NONE |
-			       VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL);
-	close(p->req_fd);
-	p->req_fd = -1;
+	return vfio_set_irqs(p, VFIO_PCI_INTX_IRQ_INDEX,
+			     VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
+			     1, NULL);
 }
 
 static void vfio_release(struct ivsh_dev *dev)
@@ -198,12 +129,13 @@ static void vfio_release(struct ivsh_dev *dev)
 
 	if (p == NULL)
 		return;
-	disarm_request(p);
+	vfio_disarm_request(p);
 	if (p->device >= 0) {
 		if (p->irq_index >= 0)
-			(void)set_irqs(p, (unsigned int)p->irq_index,
-				       VFIO_IRQ_SET_DATA_NONE |
-				       VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL);
+			(void)vfio_set_irqs(p, (unsigned int)p->irq_index,
+					    VFIO_IRQ_SET_DATA_NONE |
+					    VFIO_IRQ_SET_ACTION_TRIGGER,
+					    0, NULL);
 		if (dev->irq_mode == IVSH_IRQ_INTX ||
 		    dev->irq_mode == IVSH_IRQ_INTX_POLL)
 			ivsh_intx_teardown(&regs);
@@ -343,7 +275,7 @@ static int region_info(struct vfio_priv *p, unsigned int index,
 	return 0;
 }
 
-static int irq_count(struct vfio_priv *p, unsigned int index)
+int vfio_irq_count(struct vfio_priv *p, unsigned int index)
 {
 	struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = index };
 
@@ -433,10 +365,10 @@ static int setup_irqs(struct ivsh_dev *dev, struct vfio_priv *p,
 		      const struct ivsh_dev_opts *opts)
 {
 	struct ivsh_guest_irq_caps caps = {
-		.msix_vectors = (unsigned int)irq_count(p,
+		.msix_vectors = (unsigned int)vfio_irq_count(p,
 						VFIO_PCI_MSIX_IRQ_INDEX),
 		.msix_usable = true,
-		.has_intx = irq_count(p, VFIO_PCI_INTX_IRQ_INDEX) > 0,
+		.has_intx = vfio_irq_count(p, VFIO_PCI_INTX_IRQ_INDEX) > 0,
 	};
 	const struct ivsh_intx_regs regs = { intx_read, intx_write, dev };
 	struct ivsh_guest_irq_choice ch;
@@ -471,9 +403,9 @@ static int setup_irqs(struct ivsh_dev *dev, struct vfio_priv *p,
 	}
 	if (ch.mode == IVSH_IRQ_INTX)
 		ivsh_intx_setup(&regs, false);
-	rc = set_irqs(p, (unsigned int)p->irq_index,
-		      VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
-		      p->nfds, p->efd);
+	rc = vfio_set_irqs(p, (unsigned int)p->irq_index,
+			   VFIO_IRQ_SET_DATA_EVENTFD |
+			   VFIO_IRQ_SET_ACTION_TRIGGER, p->nfds, p->efd);
 	if (rc < 0) {
 		p->irq_index = -1;
 		ivsh_dev_set_error("vfio:%s: VFIO_DEVICE_SET_IRQS (%s, %u): %s",
@@ -516,7 +448,7 @@ static int vfio_open(struct ivsh_dev *dev, const char *arg,
 	rc = setup_irqs(dev, p, opts);
 	if (rc < 0)
 		goto fail;
-	rc = arm_request(p);
+	rc = vfio_arm_request(p);
 	if (rc < 0)
 		goto fail;
 	return 0;
@@ -548,8 +480,7 @@ static int vfio_irq_fd(struct ivsh_dev *dev, unsigned int vector)
 	}
 }
 
-/* Consume an eventfd's count without blocking. */
-static int drain(int fd)
+int vfio_drain(int fd)
 {
 	uint64_t n = 0;
 
@@ -567,7 +498,7 @@ static int vfio_irq_ack(struct ivsh_dev *dev, unsigned int vector)
 
 	if (fd < 0)
 		return fd;
-	n = drain(fd);
+	n = vfio_drain(fd);
 	if (dev->irq_mode != IVSH_IRQ_INTX)
 		return n;
 	/* vfio-pci masked the line when it fired: status read, unmask. */
@@ -575,22 +506,6 @@ static int vfio_irq_ack(struct ivsh_dev *dev, unsigned int vector)
 	if (st < 0)
 		return st;
 	return n > 0 ? n : st;
-}
-
-static int vfio_removal_fd(struct ivsh_dev *dev)
-{
-	struct vfio_priv *p = priv_of(dev);
-
-	return p->req_fd >= 0 ? p->req_fd : -ENOTSUP;
-}
-
-/* The mappings stay until close: the caller may still say goodbye in
- * shared memory, and the kernel waits for the close anyway. */
-static int vfio_check_removed(struct ivsh_dev *dev)
-{
-	struct vfio_priv *p = priv_of(dev);
-
-	return p->req_fd >= 0 && drain(p->req_fd) > 0;
 }
 
 const struct ivsh_backend_ops ivsh_backend_vfio = {

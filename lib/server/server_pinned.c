@@ -27,32 +27,6 @@ bool srv_id_pinned(const struct ivsh_server *srv, unsigned int id)
 	return false;
 }
 
-/* A stale socket file is replaced, a live one or another file is not. */
-static int clear_path(const char *path, char *err, size_t errlen)
-{
-	struct stat st;
-	int rc;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode)) {
-		set_err(err, errlen, "%s exists and is not a socket", path);
-		return -EEXIST;
-	}
-	rc = srv_socket_in_use(path, &st);
-	if (rc == 1) {
-		set_err(err, errlen, "socket %s is already in use by a running server",
-			path);
-		return -EADDRINUSE;
-	}
-	if (rc < 0 || (unlink(path) < 0 && errno != ENOENT)) {
-		rc = rc < 0 ? rc : -errno;
-		set_err(err, errlen, "socket %s: %s", path, strerror(-rc));
-		return rc;
-	}
-	return 0;
-}
-
 static int listen_on(struct ivsh_server *srv, struct pinned_socket *p,
 		     char *err, size_t errlen)
 {
@@ -66,7 +40,7 @@ static int listen_on(struct ivsh_server *srv, struct pinned_socket *p,
 		return -ENAMETOOLONG;
 	}
 	strcpy(sa.sun_path, p->path);
-	rc = clear_path(p->path, err, errlen);
+	rc = srv_socket_clear_stale(p->path, err, errlen);
 	if (rc < 0)
 		return rc;
 	p->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -152,6 +152,12 @@ struct stat;
 int srv_socket_in_use(const char *path, const struct stat *st);
 
 /* server_socket.c */
+/* Make @p path free for a new listening socket: nothing there is fine, a
+ * stale socket file (nobody listening) is removed, a live socket or any
+ * other file is refused. @return 0; -EADDRINUSE a server listens on it;
+ * -EEXIST not a socket; another -errno from lstat, the probe or unlink
+ * (the reason in @p err). */
+int srv_socket_clear_stale(const char *path, char *err, size_t errlen);
 int srv_socket_open(struct ivsh_server *srv, char *err, size_t errlen);
 void srv_socket_close(struct ivsh_server *srv);
 

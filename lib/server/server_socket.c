@@ -50,8 +50,7 @@ static int check_dir(const char *path, char *err, size_t errlen)
 	return rc;
 }
 
-/* Is someone listening on the existing socket file? */
-static int probe_existing(const char *path, char *err, size_t errlen)
+int srv_socket_clear_stale(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 	int rc;
@@ -103,7 +102,7 @@ int srv_socket_open(struct ivsh_server *srv, char *err, size_t errlen)
 	rc = check_dir(path, err, errlen);
 	if (rc < 0)
 		return rc;
-	rc = probe_existing(path, err, errlen);
+	rc = srv_socket_clear_stale(path, err, errlen);
 	if (rc < 0)
 		return rc;
 

@@ -31,14 +31,8 @@
 
 #include <cmocka.h>
 
+#include "served_fx.h"
 #include "tclient.h"
-
-struct fx {
-	struct tc_fx base;
-	pthread_t thread;
-	atomic_int stop;
-	bool running;
-};
 
 static atomic_uint client_lines; /* "client N ..." log lines */
 
@@ -49,56 +43,15 @@ static void count_log(void *opaque, int level, const char *msg)
 	tc_log(opaque, level, msg);
 }
 
-static void *serve(void *arg)
-{
-	struct fx *f = arg;
-
-	while (!atomic_load(&f->stop))
-		(void)ivsh_server_process(f->base.srv, 20);
-	return NULL;
-}
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	void *inner;
+	struct served_fx *f;
 
-	assert_non_null(f);
-	assert_int_equal(tc_fx_setup(&inner), 0);
-	f->base = *(struct tc_fx *)inner;
-	f->base.conf.socket_path = f->base.path;
+	served_fx_setup(state);
+	f = *state;
 	f->base.conf.log = count_log;
-	free(inner);
 	atomic_store(&client_lines, 0);
-	*state = f;
 	return 0;
-}
-
-static void start_server(struct fx *f)
-{
-	tc_fx_start(&f->base);
-	assert_int_equal(pthread_create(&f->thread, NULL, serve, f), 0);
-	f->running = true;
-}
-
-static void stop_server(struct fx *f)
-{
-	if (f->running) {
-		atomic_store(&f->stop, 1);
-		pthread_join(f->thread, NULL);
-		f->running = false;
-	}
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	struct tc_fx *inner = malloc(sizeof(*inner));
-
-	stop_server(f);
-	*inner = f->base;
-	free(f);
-	return tc_fx_teardown((void **)&inner);
 }
 
 static int64_t now_ms(void)
@@ -147,14 +100,14 @@ static void *read_paced(void *arg)
 
 static void test_connect_close_flood(void **state)
 {
-	struct fx *f = *state;
+	struct served_fx *f = *state;
 	struct ivsh_server_stats st;
 	struct reader r = { 0 };
 	pthread_t t;
 	int64_t t0, took;
 	int cycles = 20000;
 
-	start_server(f);
+	served_fx_start(f);
 	r.tc = tc_connect(f->base.path);
 	assert_non_null(r.tc);
 	assert_int_equal(pthread_create(&t, NULL, read_paced, &r), 0);
@@ -179,7 +132,7 @@ static void test_connect_close_flood(void **state)
 		if (poll(&p, 1, 50) > 0)
 			tc_read(r.tc);
 	}
-	stop_server(f);
+	served_fx_stop(f);
 	ivsh_server_get_stats(f->base.srv, &st);
 	printf("%d connect/close cycles in %lld ms beside a paced reader: reader %s, dropped_slow %llu, %u client log lines, %llu peer announcements and %llu gone notices read\n",
 	       cycles, (long long)took, r.tc->eof ? "DROPPED" : "kept",
@@ -228,7 +181,7 @@ static int flood_as(uid_t uid, gid_t gid, const char *path, int cycles)
 
 static void test_safe_ids_exhaustion(void **state)
 {
-	struct fx *f = *state;
+	struct served_fx *f = *state;
 	struct passwd *pw = getpwnam("nobody");
 	struct tclient *stayer, *later;
 	struct ivsh_server_stats st;
@@ -243,7 +196,7 @@ static void test_safe_ids_exhaustion(void **state)
 	f->base.conf.max_clients = 512;
 	f->base.conf.socket_mode = 0777;
 	chmod(f->base.dir, 0755);
-	start_server(f);
+	served_fx_start(f);
 	stayer = tc_connect(f->base.path);
 	assert_non_null(stayer);
 
@@ -262,7 +215,7 @@ static void test_safe_ids_exhaustion(void **state)
 			tc_read(later);
 	}
 	id = later->id;
-	stop_server(f);
+	served_fx_stop(f);
 	ivsh_server_get_stats(f->base.srv, &st);
 	printf("a client of another user then: %s (ID %d); rejected_ids %llu\n",
 	       id >= 0 ? "accepted" : "REFUSED", id,
@@ -277,9 +230,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_connect_close_flood,
-						setup, teardown),
+						setup, served_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_safe_ids_exhaustion,
-						setup, teardown),
+						setup, served_fx_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -167,16 +167,22 @@ static void expect_refusal(const char *victim, const char *text,
 	assert_file_is(victim, text);
 }
 
-static void test_pidfile_symlink(void **state)
+/* @p option names a planted symlink @p name to a file that must survive. */
+static void expect_symlink_refused(const char *option, const char *name)
 {
 	char victim[300], link[300];
 
-	(void)state;
 	snprintf(victim, sizeof(victim), "%s/precious", dir);
-	snprintf(link, sizeof(link), "%s/srv.pid", dir);
+	snprintf(link, sizeof(link), "%s/%s", dir, name);
 	write_file(victim, "precious\n");
 	assert_int_equal(symlink(victim, link), 0);
-	expect_refusal(victim, "precious\n", "-p", link);
+	expect_refusal(victim, "precious\n", option, link);
+}
+
+static void test_pidfile_symlink(void **state)
+{
+	(void)state;
+	expect_symlink_refused("-p", "srv.pid");
 }
 
 static void test_pidfile_removed_only_if_ours(void **state)
@@ -202,14 +208,8 @@ static void test_pidfile_removed_only_if_ours(void **state)
 
 static void test_shm_file_symlink(void **state)
 {
-	char victim[300], link[300];
-
 	(void)state;
-	snprintf(victim, sizeof(victim), "%s/precious", dir);
-	snprintf(link, sizeof(link), "%s/shm", dir);
-	write_file(victim, "precious\n");
-	assert_int_equal(symlink(victim, link), 0);
-	expect_refusal(victim, "precious\n", "-m", link);
+	expect_symlink_refused("-m", "shm");
 }
 
 static void test_posix_shm_of_another_user(void **state)

@@ -44,61 +44,11 @@
 
 #include "ivsh_dev.h"
 #include "ivsh_proto.h"
+#include "served_fx.h"
 #include "tclient.h"
 
 /* A victim operation that takes longer than this is hung. */
 #define HANG_MS 6000
-
-struct fx {
-	struct tc_fx base;
-	pthread_t thread;
-	volatile int stop;
-	bool running;
-};
-
-static void *serve(void *arg)
-{
-	struct fx *f = arg;
-
-	while (!f->stop)
-		(void)ivsh_server_process(f->base.srv, 20);
-	return NULL;
-}
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	void *inner;
-
-	assert_non_null(f);
-	assert_int_equal(tc_fx_setup(&inner), 0);
-	f->base = *(struct tc_fx *)inner;
-	f->base.conf.socket_path = f->base.path;
-	free(inner);
-	*state = f;
-	return 0;
-}
-
-static void start_server(struct fx *f)
-{
-	tc_fx_start(&f->base);
-	assert_int_equal(pthread_create(&f->thread, NULL, serve, f), 0);
-	f->running = true;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	struct tc_fx *inner = malloc(sizeof(*inner));
-
-	if (f->running) {
-		f->stop = 1;
-		pthread_join(f->thread, NULL);
-	}
-	*inner = f->base;
-	free(f);
-	return tc_fx_teardown((void **)&inner);
-}
 
 static int64_t now_ms(void)
 {
@@ -132,7 +82,7 @@ static bool knows_peer0(struct tclient *tc)
 	return tc->peer_fd[0][0] >= 0;
 }
 
-static struct ivsh_dev *open_victim(struct fx *f, const char *keys)
+static struct ivsh_dev *open_victim(struct served_fx *f, const char *keys)
 {
 	char name[400];
 	struct ivsh_dev *dev = NULL;
@@ -213,12 +163,12 @@ static int touch_all(void *arg)
 
 static void test_shm_truncate_refused(void **state)
 {
-	struct fx *f = *state;
+	struct served_fx *f = *state;
 	struct ivsh_dev *victim, *later;
 	struct tclient *hostile;
 	int rc, err;
 
-	start_server(f);
+	served_fx_start(f);
 	victim = open_victim(f, "");
 	hostile = tc_connect(f->base.path);
 	assert_non_null(hostile);
@@ -261,14 +211,14 @@ static int ring(void *arg)
 
 static void test_doorbell_saturated_blocking_eventfd(void **state)
 {
-	struct fx *f = *state;
+	struct served_fx *f = *state;
 	uint64_t almost_full = 0xfffffffffffffffeULL;
 	struct ivsh_dev *victim;
 	struct tclient *hostile;
 	struct ring_arg r;
 	int64_t took;
 
-	start_server(f);
+	served_fx_start(f);
 	victim = open_victim(f, "");
 	hostile = tc_connect(f->base.path);
 	assert_non_null(hostile);
@@ -298,12 +248,12 @@ static int read_status(void *arg)
 
 static void test_intx_status_blocking_own_eventfd(void **state)
 {
-	struct fx *f = *state;
+	struct served_fx *f = *state;
 	struct ivsh_dev *victim;
 	struct tclient *hostile;
 	int64_t took;
 
-	start_server(f);
+	served_fx_start(f);
 	victim = open_victim(f, ",irq=intx");
 	assert_int_equal(ivsh_dev_id(victim), 0);
 	hostile = tc_connect(f->base.path);
@@ -497,84 +447,85 @@ static int open_and_ring(void *arg)
 	return 0;
 }
 
+/* Run open_and_ring(@p a) in a child against a server playing @p s;
+ * @return how long it took (in_child() fails the test unless it exits 0
+ * within HANG_MS). */
+static int64_t open_against(enum script s, struct open_arg *a,
+			    const char *what)
+{
+	struct hostile_server h;
+	int64_t took;
+
+	hostile_start(&h, s);
+	a->path = h.path;
+	took = in_child(open_and_ring, a, HANG_MS, what);
+	hostile_stop(&h);
+	return took;
+}
+
 static void test_server_pipe_as_eventfd(void **state)
 {
 	struct open_arg a = { .keys = ",timeout=3000", .rings = 20000,
 			      .want = -EPROTO };
-	struct hostile_server h;
 	int64_t took;
 
 	(void)state;
-	hostile_start(&h, PIPE_AS_EVENTFD);
-	a.path = h.path;
-	took = in_child(open_and_ring, &a, HANG_MS,
-			"20000 doorbells into a pipe");
+	took = open_against(PIPE_AS_EVENTFD, &a,
+			    "20000 doorbells into a pipe");
 	printf("20000 doorbells into a never-read pipe took %lld ms\n",
 	       (long long)took);
-	hostile_stop(&h);
 }
 
 static void test_connect_timeout(void **state)
 {
 	struct open_arg a = { .keys = ",timeout=1000", .want = -ETIMEDOUT };
-	struct hostile_server h;
 	int64_t took;
 
 	(void)state;
-	hostile_start(&h, SILENT_BACKLOG);
-	a.path = h.path;
-	took = in_child(open_and_ring, &a, HANG_MS,
-			"connect with timeout=1000 to a full backlog");
+	took = open_against(SILENT_BACKLOG, &a,
+			    "connect with timeout=1000 to a full backlog");
 	printf("connect to a full backlog, timeout=1000: gave up after %lld ms\n",
 	       (long long)took);
 	assert_true(took >= 900);
-	hostile_stop(&h);
 }
 
 static void test_handshake_deadline(void **state)
 {
 	struct open_arg a = { .keys = ",timeout=1000", .want = -ETIMEDOUT };
-	struct hostile_server h;
 	int64_t took;
 
 	(void)state;
-	hostile_start(&h, ENDLESS_TALK);
-	a.path = h.path;
-	took = in_child(open_and_ring, &a, HANG_MS,
-			"handshake with timeout=1000 against endless notices");
+	took = open_against(ENDLESS_TALK, &a,
+			    "handshake with timeout=1000 against endless notices");
 	printf("handshake against endless notices, timeout=1000: gave up after %lld ms\n",
 	       (long long)took);
 	/* The deadline is checked on every message, not only when poll()
 	 * times out; the margin covers fork and a loaded machine. */
 	assert_true(took < 1450);
-	hostile_stop(&h);
 }
 
 static void test_fd_flood(void **state)
 {
 	struct open_arg a = { .keys = ",timeout=3000", .nofile = 512,
 			      .events_ms = 1500 };
-	struct hostile_server h;
 
 	(void)state;
-	hostile_start(&h, FD_FLOOD);
-	a.path = h.path;
-	(void)in_child(open_and_ring, &a, HANG_MS,
-		       "65535 peer eventfds against nofile 512");
-	hostile_stop(&h);
+	(void)open_against(FD_FLOOD, &a,
+			   "65535 peer eventfds against nofile 512");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_shm_truncate_refused,
-						setup, teardown),
+						served_fx_setup,
+						served_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_doorbell_saturated_blocking_eventfd, setup,
-			teardown),
+			test_doorbell_saturated_blocking_eventfd,
+			served_fx_setup, served_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_intx_status_blocking_own_eventfd, setup,
-			teardown),
+			test_intx_status_blocking_own_eventfd,
+			served_fx_setup, served_fx_teardown),
 		cmocka_unit_test(test_server_pipe_as_eventfd),
 		cmocka_unit_test(test_connect_timeout),
 		cmocka_unit_test(test_handshake_deadline),

@@ -24,25 +24,14 @@
 #include "ivsh_server.h"
 #include "layout_v1.h"
 #include "port_fixture.h"
+#include "server_fixture.h"
 
 #define RING 64u
 
 struct env {
 	struct pair pr;          /* shm: pair (no interrupts) */
-	struct ivsh_server *srv; /* or a server: pair with interrupts */
-	pthread_t thr;
-	atomic_bool stop;
-	char sock[108];
+	struct server_run run;   /* or a server: pair with interrupts */
 };
-
-static void *server_main(void *arg)
-{
-	struct env *e = arg;
-
-	while (!atomic_load(&e->stop))
-		ivsh_server_process(e->srv, 20);
-	return NULL;
-}
 
 static int setup_shm(void **state, uint32_t slot)
 {
@@ -75,45 +64,25 @@ static int setup_small_slots(void **state)
 static int setup_intr(void **state)
 {
 	static struct env e;
-	struct ivsh_server_conf sc = { 0 };
-	char err[256], name[160];
+	const struct ivsh_port_conf c = { .intr = true, .max_peers = 2,
+					  .ring_size = RING,
+					  .slot_size = 2048 };
+	char err[256];
 
 	memset(&e, 0, sizeof(e));
-	snprintf(e.sock, sizeof(e.sock), "/tmp/ivsh-utest-hostile-%d.sock",
-		 (int)getpid());
-	sc.socket_path = e.sock;
-	sc.shm_size = 4u << 20;
-	sc.vectors = 1;
-	sc.shm_kind = IVSH_SERVER_SHM_MEMFD;
-	if (ivsh_server_create(&e.srv, &sc, err, sizeof(err)) < 0) {
+	if (server_run_start(&e.run, "hostile", 1, err, sizeof(err)) < 0) {
 		print_message("cannot create a server: %s\n", err);
 		return -1;
 	}
-	pthread_create(&e.thr, NULL, server_main, &e);
-	snprintf(name, sizeof(name), "server:%s", e.sock);
-	for (int i = 0; i < 2; i++)
-		if (ivsh_dev_open(&e.pr.dev[i], name, NULL) < 0) {
-			print_message("open: %s\n", ivsh_dev_last_error());
-			return -1;
-		}
-	struct ivsh_port_conf c = { .intr = true, .max_peers = 2,
-				    .ring_size = RING, .slot_size = 2048 };
-	for (int i = 0; i < 2; i++) {
-		c.peer = (uint16_t)!i;
-		if (ivsh_port_open(&e.pr.port[i], e.pr.dev[i], &c) < 0) {
-			print_message("port open: %s\n", ivsh_port_last_error());
-			return -1;
-		}
+	if (server_run_open_devs(&e.run, e.pr.dev) < 0) {
+		print_message("open: %s\n", ivsh_dev_last_error());
+		return -1;
 	}
-	for (int k = 0; k < 2000; k++) {
-		ivsh_dev_process_events(e.pr.dev[0]);
-		ivsh_dev_process_events(e.pr.dev[1]);
-		if (ivsh_port_link_update(e.pr.port[0]) &&
-		    ivsh_port_link_update(e.pr.port[1]) &&
-		    ivsh_dev_peer_vectors(e.pr.dev[0], 1) > 0)
-			break;
-		usleep(1000);
+	if (server_run_open_ports(e.pr.dev, e.pr.port, &c) < 0) {
+		print_message("port open: %s\n", ivsh_port_last_error());
+		return -1;
 	}
+	server_run_link(e.pr.dev, e.pr.port, 2000);
 	*state = &e;
 	return 0;
 }
@@ -124,17 +93,11 @@ static int teardown(void **state)
 
 	if (e == NULL)
 		return 0;
-	if (e->srv == NULL) {
+	if (e->run.srv == NULL) {
 		pair_close(&e->pr);
 		return 0;
 	}
-	for (int i = 0; i < 2; i++) {
-		ivsh_port_close(e->pr.port[i]);
-		ivsh_dev_close(e->pr.dev[i]);
-	}
-	atomic_store(&e->stop, true);
-	pthread_join(e->thr, NULL);
-	ivsh_server_destroy(e->srv);
+	server_run_close(&e->run, e->pr.dev, e->pr.port);
 	return 0;
 }
 

@@ -25,73 +25,38 @@
 #include "ivsh_server.h"
 #include "layout_v1.h"
 #include "port_fixture.h"
+#include "server_fixture.h"
 
 struct env {
-	struct ivsh_server *srv;
-	pthread_t thr;
-	atomic_bool stop;
-	char sock[108];
+	struct server_run run;
 	struct ivsh_dev *dev[2];
 	struct ivsh_port *port[2];
 };
 
-static void *server_main(void *arg)
-{
-	struct env *e = arg;
-
-	while (!atomic_load(&e->stop))
-		ivsh_server_process(e->srv, 20);
-	return NULL;
-}
-
 static int setup(void **state)
 {
 	static struct env e;
-	struct ivsh_server_conf sc = { 0 };
-	char err[256], name[160];
+	const struct ivsh_port_conf c = { .intr = true, .max_peers = 2 };
+	char err[256];
 
 	memset(&e, 0, sizeof(e));
-	snprintf(e.sock, sizeof(e.sock), "/tmp/ivsh-utest-intr-%d.sock",
-		 (int)getpid());
-	sc.socket_path = e.sock;
-	sc.shm_size = 4u << 20;
-	sc.vectors = 2;
-	sc.shm_kind = IVSH_SERVER_SHM_MEMFD;
-	if (ivsh_server_create(&e.srv, &sc, err, sizeof(err)) < 0) {
+	if (server_run_start(&e.run, "intr", 2, err, sizeof(err)) < 0) {
 		print_message("skip: cannot create a server: %s\n", err);
 		return -1;
 	}
-	pthread_create(&e.thr, NULL, server_main, &e);
-	for (int i = 0; i < 2; i++) {
-		snprintf(name, sizeof(name), "server:%s", e.sock);
-		if (ivsh_dev_open(&e.dev[i], name, NULL) < 0) {
-			print_message("server: open failed: %s\n",
-				      ivsh_dev_last_error());
-			return -1;
-		}
+	if (server_run_open_devs(&e.run, e.dev) < 0) {
+		print_message("server: open failed: %s\n",
+			      ivsh_dev_last_error());
+		return -1;
 	}
 	/* The first client is the master (ID 0). */
 	assert_int_equal(ivsh_dev_id(e.dev[0]), 0);
 	assert_int_equal(ivsh_dev_id(e.dev[1]), 1);
-	struct ivsh_port_conf c = { .intr = true, .max_peers = 2 };
-	for (int i = 0; i < 2; i++) {
-		c.peer = (uint16_t)!i;
-		if (ivsh_port_open(&e.port[i], e.dev[i], &c) < 0) {
-			print_message("port open: %s\n", ivsh_port_last_error());
-			return -1;
-		}
+	if (server_run_open_ports(e.dev, e.port, &c) < 0) {
+		print_message("port open: %s\n", ivsh_port_last_error());
+		return -1;
 	}
-	for (int k = 0; k < 200; k++) {
-		/* Let the server deliver connect notices, then link up. */
-		ivsh_dev_process_events(e.dev[0]);
-		ivsh_dev_process_events(e.dev[1]);
-		if (ivsh_port_link_update(e.port[0]) &&
-		    ivsh_port_link_update(e.port[1]) &&
-		    ivsh_dev_peer_vectors(e.dev[0], 1) > 0 &&
-		    ivsh_dev_peer_vectors(e.dev[1], 0) > 0)
-			break;
-		usleep(1000);
-	}
+	server_run_link(e.dev, e.port, 200);
 	*state = &e;
 	return 0;
 }
@@ -102,13 +67,7 @@ static int teardown(void **state)
 
 	if (e == NULL)
 		return 0;
-	for (int i = 0; i < 2; i++) {
-		ivsh_port_close(e->port[i]);
-		ivsh_dev_close(e->dev[i]);
-	}
-	atomic_store(&e->stop, true);
-	pthread_join(e->thr, NULL);
-	ivsh_server_destroy(e->srv);
+	server_run_close(&e->run, e->dev, e->port);
 	return 0;
 }
 
@@ -280,7 +239,7 @@ static void test_doorbell_reaches_late_peer(void **state)
 
 	ivsh_port_close(e->port[1]);
 	ivsh_dev_close(e->dev[1]);
-	snprintf(name, sizeof(name), "server:%s", e->sock);
+	snprintf(name, sizeof(name), "server:%s", e->run.sock);
 	assert_int_equal(ivsh_dev_open(&e->dev[1], name, NULL), 0);
 	assert_int_equal(ivsh_dev_id(e->dev[1]), 1);
 	assert_int_equal(ivsh_port_open(&e->port[1], e->dev[1], &c), 0);
