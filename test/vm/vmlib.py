@@ -405,12 +405,14 @@ def ivshmem_args(sock=None, shmfile=None, vectors=2, hotplug=False):
     return dev
 
 
-def guest_script(build, n, body, bdf=BDF):
-    """A guest's script: the build's programs on PATH, handy variables."""
+def guest_script(build, n, body, bdf=BDF, out=None):
+    """A guest's script: the build's programs on PATH, handy variables
+    (OUT: the run folder, when the guest has one)."""
     b = os.path.abspath(build)
     path = ":".join(f"{b}/app/{p}" for p in
                     ("ivsh-testpmd", "ivsh-bind", "ivsh-info", "ivsh-server"))
     return ("#!/bin/sh\n" + f"B='{b}'\n" + f"BDF='{bdf}'\n" +
+            (f"OUT='{out}'\n" if out else "") +
             f"export IVSH_GUEST={n}\n" + f"export PATH=\"{path}:$PATH\"\n" +
             "BIND=\"$B/app/ivsh-bind/ivsh-bind\"\n" +
             "CHK=\"$B/test/vm/ivsh-vmcheck\"\n" +
@@ -522,7 +524,7 @@ class Run:
         with open(os.path.join(self.dir, f"guest{n}.sh"), "w") as f:
             f.write(guest_script(self.build, n,
                                  "echo \"guest $(uname -r) $(date +%s)\"\n" +
-                                 script, bdf))
+                                 script, bdf, self.dir))
         if self.qemu is None:
             self.qemu = tool("qemu-system-x86_64")
             self.kernel, self.initrd = Assets(self.build).prepare()
