@@ -238,6 +238,45 @@ static void test_posix_shm_of_another_user(void **state)
 	assert_int_equal(WEXITSTATUS(status), 1);
 }
 
+/* A private file of our own that already exists is reused, and served. */
+static void expect_reused(const char *option, const char *arg,
+			  const char *path)
+{
+	int fd, status = 0;
+	pid_t pid;
+
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	pid = spawn(option, arg, "-l", "1M", NULL);
+	if (!wait_up(pid, &status)) {
+		unlink(path);
+		fail_msg("the server refused its own 0600 file with %s %s (exit %d)",
+			 option, arg, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+	stop(pid);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	struct stat st;
+	assert_int_equal(fstat(fd, &st), 0);
+	close(fd);
+	unlink(path);
+	/* Sized through the reused file, not through another descriptor. */
+	assert_int_equal(st.st_size, 1 << 20);
+}
+
+static void test_own_private_files_reused(void **state)
+{
+	char name[64], path[300];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/shm", dir);
+	expect_reused("-m", path, path);
+	snprintf(name, sizeof(name), "ivsh-own-%d", (int)getpid());
+	snprintf(path, sizeof(path), "/dev/shm/%s", name);
+	expect_reused("-M", name, path);
+}
+
 /* Can @p uid connect to the socket? 1 yes, 0 no (EACCES). */
 static int other_user_connects(void)
 {
@@ -301,6 +340,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_shm_file_symlink, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_posix_shm_of_another_user,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_own_private_files_reused,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode_zero, setup,
 						teardown),
