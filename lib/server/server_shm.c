@@ -91,8 +91,12 @@ static int open_posix(struct ivsh_server *srv, char *err, size_t errlen)
 		/* glibc opens it O_NOFOLLOW. */
 		fd = shm_open(name, O_RDWR | O_CLOEXEC, 0600);
 		snprintf(what, sizeof(what), "shared memory %s", name);
-		if (fd >= 0 && (fd = check_reused(fd, what, err, errlen)) < 0)
-			return fd;
+		if (fd >= 0) {
+			int refused = check_reused(fd, what, err, errlen);
+
+			if (refused < 0)
+				return refused;
+		}
 	}
 	if (fd < 0) {
 		int rc = -errno;
@@ -146,8 +150,12 @@ static int open_path(struct ivsh_server *srv, char *err, size_t errlen)
 
 		fd = open(p, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 		snprintf(what, sizeof(what), "shared memory file %s", p);
-		if (fd >= 0 && (fd = check_reused(fd, what, err, errlen)) < 0)
-			return fd;
+		if (fd >= 0) {
+			int refused = check_reused(fd, what, err, errlen);
+
+			if (refused < 0)
+				return refused;
+		}
 	}
 	if (fd < 0) {
 		rc = -errno;

@@ -510,8 +510,12 @@ class Run:
 
     def plain_file(self, size=4 << 20):
         f = f"/dev/shm/ivsh-vm-{os.getpid()}-{len(self.files)}"
-        with open(f, "wb") as fh:
-            fh.truncate(size)
+        # 0600: ivsh-server -M refuses to reuse a file others could open.
+        fd = os.open(f, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.ftruncate(fd, size)
+        finally:
+            os.close(fd)
         self.files.append(f)
         return f
 
