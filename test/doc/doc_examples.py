@@ -18,8 +18,8 @@ line says where it runs, visibly for the reader too:
   anything else            on the host (kind host)
 
 Each block runs with bash -e from the source folder, with a private
-/tmp, /dev/shm and /run/dpdk (a mount namespace) when the trees are not
-below them, and the build's programs on PATH only for man pages (they
+/tmp, /dev/shm and /run/dpdk (a mount namespace; a tree below /tmp or
+/dev/shm is bound back into it), and the build's programs on PATH only for man pages (they
 describe installed programs). A block fails when it exits non-zero,
 times out, or leaves a process running (examples stop what they start).
 Exit 77 when nothing of that kind can run here.
@@ -108,20 +108,35 @@ def collect(src):
     return blocks
 
 
-def below(path, tops=("/tmp/", "/dev/shm/", "/run/")):
-    path = os.path.realpath(path) + "/"
-    return any(path.startswith(t) for t in tops)
+def kept_tops(paths, tops=("/tmp/", "/dev/shm/")):
+    """The top folders of @paths that lie below a mount point the block
+    gets a private tmpfs on: they are bound back into it."""
+    keep = set()
+    for path in paths:
+        path = os.path.realpath(path) + "/"
+        for top in tops:
+            if path.startswith(top):
+                keep.add(top + path[len(top):].split("/")[0])
+    return sorted(keep)
 
 
 def wrap_private(script, src, build):
     """Run @script with private /tmp, /dev/shm and /run/dpdk, so that
     examples using fixed paths (/tmp/ivsh.sock) do not meet another run's
-    files; not when a tree lies below them (it would vanish)."""
-    if os.geteuid() != 0 or below(src) or below(build):
+    files. A source or build tree below /tmp or /dev/shm stays visible:
+    it is bound aside first, then back into the new tmpfs."""
+    if os.geteuid() != 0:
         return ["bash", "-e", "-c", script]
-    setup = ("mount --make-rprivate / && mount -t tmpfs tmpfs /tmp && "
-             "mount -t tmpfs tmpfs /dev/shm && mkdir -p /run/dpdk && "
-             "mount -t tmpfs tmpfs /run/dpdk && exec bash -e -c \"$0\"")
+    keep = kept_tops([src, build])
+    aside = f"/run/ivsh-doc-keep-{os.getpid()}"
+    setup = "mount --make-rprivate / && "
+    for i, k in enumerate(keep):
+        setup += f"mkdir -p {aside}/{i} && mount --bind '{k}' {aside}/{i} && "
+    setup += ("mount -t tmpfs tmpfs /tmp && mount -t tmpfs tmpfs /dev/shm && "
+              "mkdir -p /run/dpdk && mount -t tmpfs tmpfs /run/dpdk && ")
+    for i, k in enumerate(keep):
+        setup += f"mkdir -p '{k}' && mount --bind {aside}/{i} '{k}' && "
+    setup += "exec bash -e -c \"$0\""
     return ["unshare", "--mount", "sh", "-c", setup, script]
 
 
