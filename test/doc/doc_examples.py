@@ -132,7 +132,10 @@ def wrap_private(script, src, build):
     setup = "mount --make-rprivate / && "
     for i, k in enumerate(keep):
         setup += f"mkdir -p {aside}/{i} && mount --bind '{k}' {aside}/{i} && "
-    setup += ("mount -t tmpfs tmpfs /tmp && mount -t tmpfs tmpfs /dev/shm && "
+    # /tmp 0755: the EAL refuses a -d plugin below a world-writable folder,
+    # and the examples load build/... of a tree that may lie below /tmp.
+    setup += ("mount -t tmpfs -o mode=0755 tmpfs /tmp && "
+              "mount -t tmpfs tmpfs /dev/shm && "
               "mkdir -p /run/dpdk && mount -t tmpfs tmpfs /run/dpdk && ")
     for i, k in enumerate(keep):
         setup += f"mkdir -p '{k}' && mount --bind {aside}/{i} '{k}' && "

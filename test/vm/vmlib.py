@@ -95,7 +95,9 @@ for k in $KEEP; do
 	mkdir -p /keep$i && mount -o bind "/host$k" /keep$i || die "cannot keep $k"
 	i=$((i + 1))
 done
-mount -t tmpfs tmpfs /host/tmp
+# /tmp 0755: the EAL refuses a -d plugin below a world-writable folder
+# (a kept project tree in /tmp); everything in the guest runs as root.
+mount -t tmpfs -o mode=0755 tmpfs /host/tmp
 mount -t tmpfs tmpfs /host/run
 mkdir -p /host/dev/shm && mount -t tmpfs tmpfs /host/dev/shm
 i=0
