@@ -68,6 +68,15 @@ static struct ivsh_dev *open_dev(const char *name)
 	return dev;
 }
 
+/* Truncate the file behind device @p name (shm:PATH) to 0; exit 1 if not. */
+static void truncate_device(const char *name)
+{
+	if (truncate(strchr(name, ':') + 1, 0) < 0) {
+		perror("victim: truncate device file");
+		exit(1);
+	}
+}
+
 static volatile uint8_t *map_own(const char *path, int *fdp)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -152,10 +161,7 @@ static int own_handler_case(const char *name, const char *path)
 	}
 	/* The device's file, truncated behind the guard's back. */
 	m = ivsh_dev_shm(dev);
-	if (truncate(strchr(name, ':') + 1, 0) < 0) {
-		perror("victim: truncate device file");
-		return 1;
-	}
+	truncate_device(name);
 	if (sigsetjmp(own_jump, 1) == 0)
 		m[ivsh_dev_shm_size(dev) - 1] = 7;
 	if (own_faults != 1 || !ivsh_dev_shm_lost(dev)) {
@@ -210,10 +216,7 @@ static int late_chain(const char *name)
 	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, &late_old);
-	if (truncate(strchr(name, ':') + 1, 0) < 0) {
-		perror("victim: truncate device file");
-		return 1;
-	}
+	truncate_device(name);
 	m[ivsh_dev_shm_size(dev) / 2] = 9;
 	if (late_calls != 1 || !ivsh_dev_shm_lost(dev) ||
 	    m[ivsh_dev_shm_size(dev) / 2] != 9) {
@@ -274,10 +277,7 @@ static int threads(const char *name, bool late)
 	}
 	pthread_barrier_wait(&start);
 	nanosleep(&ms, NULL);
-	if (truncate(strchr(name, ':') + 1, 0) < 0) {
-		perror("victim: truncate device file");
-		return 1;
-	}
+	truncate_device(name);
 	for (int i = 0; i < 4; i++)
 		pthread_join(tid[i], NULL);
 	if (!ivsh_dev_shm_lost(dev) || ivsh_dev_check_shm(dev) != -ENODEV) {
