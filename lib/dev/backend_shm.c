@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,54 @@ static bool is_pow2(uint64_t v)
 	return v != 0 && (v & (v - 1)) == 0;
 }
 
+/* Create @path with @size bytes in one step: the file is built unnamed (or
+ * under a private name) and linked into place only once it has its size, so
+ * a peer never opens an empty file that another is still sizing.
+ * Returns the fd, -EEXIST if another peer linked its file first, or -errno. */
+static int create_sized(const char *path, uint64_t size)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX + 16], proc[64];
+	const char *slash = strrchr(path, '/');
+	bool named = false;
+	int fd, err;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + 1), path);
+	fd = open(dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		/* No O_TMPFILE on this filesystem: a private name instead. */
+		snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+		fd = mkostemp(tmp, O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		named = true;
+	}
+	if (ftruncate(fd, (off_t)size) < 0) {
+		err = errno;
+		ivsh_dev_set_error("shm:%s: cannot size to %llu bytes: %s", path,
+				   (unsigned long long)size, strerror(err));
+		goto fail;
+	}
+	if (!named) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
+			return fd;
+		err = errno;
+		goto fail;
+	}
+	err = link(tmp, path) == 0 ? 0 : errno;
+	unlink(tmp);
+	if (err == 0)
+		return fd;
+fail:
+	close(fd);
+	if (named && err != 0)
+		unlink(tmp);
+	return -err;
+}
+
 /* Open @path, creating it with @size bytes if it is missing and size != 0. */
 static int open_or_create(const char *path, uint64_t size, bool *created)
 {
@@ -39,27 +88,30 @@ static int open_or_create(const char *path, uint64_t size, bool *created)
 					   path);
 			return -ENOENT;
 		}
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		fd = create_sized(path, size);
 		if (fd >= 0) {
-			if (ftruncate(fd, (off_t)size) < 0) {
-				int err = errno;
-
-				ivsh_dev_set_error("shm:%s: cannot size to %llu bytes: %s",
-						   path,
-						   (unsigned long long)size,
-						   strerror(err));
-				close(fd);
-				unlink(path);
-				return -err;
-			}
 			*created = true;
 			return fd;
 		}
 		/* Lost a creation race with another peer: open theirs. */
-		if (errno != EEXIST)
-			return -errno;
+		if (fd != -EEXIST)
+			return fd;
 	}
 	return -EEXIST;
+}
+
+/* A creator outside this library (QEMU's memory backend, a script) may
+ * create the file first and size it a moment later: give it a second. */
+static int stat_sized(int fd, struct stat *st, uint64_t want)
+{
+	for (int waited_ms = 0;; waited_ms += 10) {
+		if (fstat(fd, st) < 0)
+			return -errno;
+		if (st->st_size != 0 || want == 0 || !S_ISREG(st->st_mode) ||
+		    waited_ms >= 1000)
+			return 0;
+		usleep(10 * 1000);
+	}
 }
 
 static int shm_open_dev(struct ivsh_dev *dev, const char *arg,
@@ -86,9 +138,9 @@ static int shm_open_dev(struct ivsh_dev *dev, const char *arg,
 			ivsh_dev_set_error("shm:%s: %s", arg, strerror(-fd));
 		return fd;
 	}
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		ivsh_dev_set_error("shm:%s: %s", arg, strerror(errno));
+	rc = stat_sized(fd, &st, opts->size);
+	if (rc < 0) {
+		ivsh_dev_set_error("shm:%s: %s", arg, strerror(-rc));
 		goto fail_fd;
 	}
 	if (!S_ISREG(st.st_mode)) {

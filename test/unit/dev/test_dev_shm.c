@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -129,6 +130,50 @@ static void test_truncated_by_another(void **state)
 	/* A new device on the shrunk file is refused, not guarded. */
 	assert_int_equal(truncate(path, 0), 0);
 	assert_int_equal(ivsh_dev_open(&a, devname(""), NULL), -EINVAL);
+}
+
+/* Peers started together all ask to create the file: each one must see it
+ * whole, never the empty file another is still sizing. */
+static void test_concurrent_create(void **state)
+{
+	enum { ROUNDS = 40, PEERS = 6 };
+
+	(void)state;
+	for (int round = 0; round < ROUNDS; round++) {
+		int go[2], failed = 0;
+		pid_t pids[PEERS];
+
+		unlink(path);
+		assert_int_equal(pipe(go), 0);
+		for (int i = 0; i < PEERS; i++) {
+			pids[i] = fork();
+			assert_true(pids[i] >= 0);
+			if (pids[i] == 0) {
+				struct ivsh_dev *dev;
+				char c;
+
+				close(go[1]);
+				(void)!read(go[0], &c, 1);
+				if (ivsh_dev_open(&dev, devname(",size=4M,id=1"),
+						  NULL) != 0) {
+					printf("round %d peer %d: %s\n", round, i,
+					       ivsh_dev_last_error());
+					_exit(1);
+				}
+				_exit(ivsh_dev_shm_size(dev) == 4u << 20 ? 0 : 2);
+			}
+		}
+		close(go[0]);
+		close(go[1]); /* releases every peer at once */
+		for (int i = 0; i < PEERS; i++) {
+			int st;
+
+			assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				failed++;
+		}
+		assert_int_equal(failed, 0);
+	}
 }
 
 static void test_size_mismatch(void **state)
@@ -261,6 +306,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_without_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_and_share, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_by_another, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_existing_not_pow2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_regular, setup, teardown),
