@@ -42,11 +42,11 @@ static void raise_fd_limit(struct app_log *log)
 			(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
 	/* The kernel lets an ordinary user have only this many descriptors
-	 * in flight in UNIX sockets; clients that never read hold ours
-	 * until they close, even once dropped. */
+	 * in flight in UNIX sockets; each user of the clients gets a quarter
+	 * (--max-inflight), so four users that never read fill it. */
 	if (geteuid() != 0 && rl.rlim_cur < SAFE_NOFILE)
 		app_logf(log, LOG_WARNING,
-			 "descriptor limit %llu: clients that never read can hold that many of our descriptors in flight, and new clients then wait until they close; raise it (ulimit -n, LimitNOFILE=) to %u or more, or restrict the socket to trusted users",
+			 "descriptor limit %llu: four users whose clients never read can fill it with our descriptors in flight, and then new clients wait; raise it (ulimit -n, LimitNOFILE=) to %u or more, or restrict the socket to trusted users",
 			 (unsigned long long)rl.rlim_cur, SAFE_NOFILE);
 }
 

@@ -26,6 +26,7 @@ enum {
 	OPT_STALL_TIMEOUT,
 	OPT_SAFE_IDS,
 	OPT_ID_SOCKET,
+	OPT_MAX_INFLIGHT,
 };
 
 static const struct option long_opts[] = {
@@ -46,6 +47,7 @@ static const struct option long_opts[] = {
 	{ "stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT },
 	{ "safe-ids", no_argument, NULL, OPT_SAFE_IDS },
 	{ "id-socket", required_argument, NULL, OPT_ID_SOCKET },
+	{ "max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -85,6 +87,11 @@ void options_usage(FILE *out)
 "                          handshake before it is dropped (default %u)\n"
 "      --stall-timeout MS  drop a client whose socket stays full this long\n"
 "                          (default %u)\n"
+"      --max-inflight N    descriptors one user's connections may leave\n"
+"                          unread at once, dropped ones included; beyond\n"
+"                          it that user waits and new connections are\n"
+"                          refused (default: a quarter of the descriptor\n"
+"                          limit, at least 16)\n"
 "  -h, --help              show this help and exit\n",
 		IVSH_SERVER_DEFAULT_QUEUE, IVSH_SERVER_DEFAULT_STALL_MS);
 }
@@ -347,6 +354,12 @@ int options_parse(struct options *o, int argc, char **argv)
 				return bad("bad stall timeout '%s' (want 1..3600000 ms)",
 					   optarg);
 			c->stall_timeout_ms = (unsigned int)v;
+			break;
+		case OPT_MAX_INFLIGHT:
+			if (parse_uint(optarg, 1, 1u << 30, &v))
+				return bad("bad descriptors-in-flight share '%s' (want 1..1073741824)",
+					   optarg);
+			c->max_inflight_per_user = (unsigned int)v;
 			break;
 		case OPT_SAFE_IDS:
 			c->id_policy = IVSH_SERVER_IDS_SAFE;

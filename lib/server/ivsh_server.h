@@ -137,6 +137,13 @@ struct ivsh_server_conf {
 	enum ivsh_server_id_policy id_policy;
 	/** Non-zero: chmod the socket to socket_mode even if that is 0. */
 	int set_mode;
+	/** Messages carrying descriptors that one user's connections may
+	 *  leave unread at once, counting connections already dropped (their
+	 *  descriptors stay in flight, charged to the server, until the
+	 *  client reads or closes); 0 = a quarter of RLIMIT_NOFILE at
+	 *  create time, at least 16. A user at its share gets no more until
+	 *  it reads, and its new connections are refused. */
+	unsigned int max_inflight_per_user;
 };
 
 /** Counters, for monitoring and tests. */
@@ -159,6 +166,9 @@ struct ivsh_server_stats {
 				         client had a backlog */
 	uint64_t rejected_pinned;   /**< refused on a pinned socket: the ID
 				         was held (or held back) */
+	uint64_t rejected_inflight; /**< refused: the user's connections
+				         hold its whole share of descriptors
+				         in flight unread */
 };
 
 /**

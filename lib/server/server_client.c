@@ -90,12 +90,29 @@ static void set_events(struct ivsh_server *srv, struct client *c,
 /* Send queued messages until the queue is empty or the socket is full. */
 static void flush(struct ivsh_server *srv, struct client *c)
 {
-	bool progress = false;
+	bool progress = false, share = false;
+	unsigned int room = 0;
+	bool room_known = false;
 	struct qmsg *m;
 
 	while (!c->dead && (m = msgq_front(&c->out)) != NULL) {
-		int rc = ivsh_proto_send(c->sock, m->value,
-					 m->fd ? m->fd->fd : -1);
+		int rc;
+
+		/* A descriptor only within its user's share (see
+		 * server_inflight.c), counted once per flush. */
+		if (m->fd && !room_known) {
+			room = srv_inflight_room(srv, c->uid);
+			room_known = true;
+		}
+		if (m->fd && room == 0) {
+			rc = -ETOOMANYREFS;
+			share = true;
+		} else {
+			rc = ivsh_proto_send(c->sock, m->value,
+					     m->fd ? m->fd->fd : -1);
+			if (rc == 0 && m->fd)
+				room--;
+		}
 
 		/*
 		 * EAGAIN: the client's socket is full; EPOLLOUT says when it
@@ -115,6 +132,7 @@ static void flush(struct ivsh_server *srv, struct client *c)
 			/* The stall clock runs from the last progress. */
 			if (newly || progress)
 				c->stall_since_ms = srv_now_ms();
+			c->share_blocked = share;
 			if (newly || refs != c->refs_blocked) {
 				c->refs_blocked = refs;
 				set_events(srv, c, CLIENT_EVENTS |
@@ -142,6 +160,7 @@ static void flush(struct ivsh_server *srv, struct client *c)
 	if (c->blocked && !c->dead) {
 		c->blocked = false;
 		c->refs_blocked = false;
+		c->share_blocked = false;
 		srv->nblocked--;
 		set_events(srv, c, CLIENT_EVENTS);
 	}
@@ -198,7 +217,10 @@ static void reap(struct ivsh_server *srv, struct client *c)
 	/* Nobody saw it come and go: its ID is free at once (safe IDs). */
 	if (told)
 		srv_ids_released(srv, c);
-	/* Eventfds queued for others stay open through their references. */
+	/* Eventfds queued for others stay open through their references;
+	 * those it has not read stay in flight until it reads or closes. */
+	srv_inflight_hold(srv, c->sock, c->uid);
+	c->sock = -1;
 	srv_client_free(c);
 	srv->fd_freed = true;
 }
@@ -294,6 +316,15 @@ void srv_add_client(struct ivsh_server *srv, int sock, int want_id)
 
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
 		uid = cred.uid;
+	if (srv_inflight_room(srv, uid) == 0) {
+		srv->st.rejected_inflight++;
+		if (srv_log_client_ok(srv, LOG_WARNING))
+			srv_log(srv, LOG_WARNING,
+				"rejecting client of uid %u: its connections leave its share of %u descriptors in flight unread",
+				(unsigned int)uid, srv->inflight_share);
+		close(sock);
+		return;
+	}
 	if (want_id >= 0) {
 		id = srv_ids_take(srv, (unsigned int)want_id, &after);
 		if (id < 0) {
@@ -505,17 +536,61 @@ static int unread_bytes(const struct client *c)
 	return n;
 }
 
+/*
+ * @p c has waited too long for its user's share of descriptors in flight
+ * (server_inflight.c): drop that user's connection holding the most
+ * unread. If the share is held by connections of its user already
+ * dropped, @p c did nothing wrong: it waits until they read or close
+ * (its queue bound still applies).
+ */
+static bool share_stalled(struct ivsh_server *srv, struct client *c)
+{
+	struct client *victim = NULL;
+	unsigned int most = 0;
+
+	for (struct client *o = srv->clients; o; o = o->next) {
+		unsigned int n = o->dead || o->uid != c->uid ? 0 :
+				 srv_unread_messages(srv, o->sock);
+
+		if (n > most) {
+			most = n;
+			victim = o;
+		}
+	}
+	if (victim) {
+		srv_client_kill(srv, victim, &srv->st.dropped_slow,
+				"not reading: %u messages unread while its user (uid %u) is at its share of descriptors in flight",
+				most, (unsigned int)c->uid);
+		return true;
+	}
+	if (!c->share_warned) {
+		c->share_warned = true;
+		if (srv_log_client_ok(srv, LOG_WARNING))
+			srv_log(srv, LOG_WARNING,
+				"client %u waits: its user (uid %u) has its share of %u descriptors in flight unread in connections already dropped",
+				(unsigned int)c->id, (unsigned int)c->uid,
+				srv->inflight_share);
+	}
+	return false;
+}
+
 void srv_check_stalls(struct ivsh_server *srv)
 {
 	uint64_t now = srv_now_ms();
 	unsigned int limit = srv->conf.stall_timeout_ms;
 	struct client *victim = NULL;
-	bool refs_pressure = false;
+	bool refs_pressure = false, share_dropped = false;
 	int most = 0;
 
 	for (struct client *c = srv->clients; c; c = c->next) {
 		if (c->dead || !c->blocked || now - c->stall_since_ms < limit)
 			continue;
+		if (c->share_blocked) {
+			/* One such drop a tick: it may free enough. */
+			if (!share_dropped)
+				share_dropped = share_stalled(srv, c);
+			continue;
+		}
 		if (c->refs_blocked) {
 			/* Not its fault: see below. */
 			refs_pressure = true;

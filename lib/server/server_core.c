@@ -23,11 +23,12 @@ uint64_t srv_now_ms(void)
 
 /*
  * The timer runs only while something waits on time: a client whose
- * socket is full (stall limit) or a paused listener (out of fds).
+ * socket is full (stall limit), a paused listener (out of fds) or a
+ * dropped connection still holding descriptors in flight.
  */
 void srv_update_timer(struct ivsh_server *srv)
 {
-	bool want = srv->nblocked > 0 || srv->listen_paused;
+	bool want = srv->nblocked > 0 || srv->listen_paused || srv->held;
 	struct itimerspec its;
 	unsigned int tick;
 
@@ -68,6 +69,8 @@ static void on_timer(struct ivsh_server *srv)
 	if (read(srv->timer_fd, &expirations, sizeof(expirations)) < 0 &&
 	    errno != EAGAIN)
 		srv_log(srv, LOG_ERR, "timerfd read: %s", strerror(errno));
+	if (srv_inflight_sweep(srv))
+		srv->fd_freed = true;
 	srv_check_stalls(srv);
 	if (srv->listen_paused)
 		resume_listener(srv);
@@ -229,6 +232,7 @@ int ivsh_server_create(struct ivsh_server **out,
 	}
 	srv->conf.socket_path = srv->socket_path;
 	srv->conf.shm_name = srv->shm_name;
+	srv_inflight_init(srv);
 	if (srv_ids_init(srv) < 0) {
 		set_err(err, errlen, "out of memory");
 		rc = -ENOMEM;
@@ -253,9 +257,9 @@ int ivsh_server_create(struct ivsh_server **out,
 		goto fail;
 	}
 	srv_log(srv, LOG_NOTICE,
-		"listening on %s: %llu bytes of shared memory, %u vectors, up to %u clients%s",
+		"listening on %s: %llu bytes of shared memory, %u vectors, up to %u clients, %u descriptors in flight per user%s",
 		srv->socket_path, (unsigned long long)srv->shm_size,
-		srv->conf.vectors, srv->conf.max_clients,
+		srv->conf.vectors, srv->conf.max_clients, srv->inflight_share,
 		srv->id_released ? ", safe IDs" : "");
 	*out = srv;
 	return 0;
@@ -275,6 +279,7 @@ void ivsh_server_destroy(struct ivsh_server *srv)
 		srv->clients = c->next;
 		srv_client_free(c);
 	}
+	srv_inflight_fini(srv);
 	srv_pinned_close_all(srv);
 	srv_socket_close(srv);
 	srv_shm_close(srv);

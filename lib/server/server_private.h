@@ -65,7 +65,11 @@ struct client {
 	uint16_t id;
 	bool dead;                /* disconnect decided, reaping pending */
 	bool blocked;             /* last send hit EAGAIN: wait for EPOLLOUT */
-	bool refs_blocked;        /* ...hit ETOOMANYREFS: retry on the timer */
+	bool refs_blocked;        /* ...hit ETOOMANYREFS or its user's share
+				   * of descriptors in flight: retry on the
+				   * timer */
+	bool share_blocked;       /* ...the user's share, not ETOOMANYREFS */
+	bool share_warned;        /* logged that it waits for the share */
 	bool dirty;               /* on the flush list */
 	uint32_t queue_limit;     /* handshake length + conf.max_queued */
 	uint32_t handshake_left;  /* handshake messages not yet sent */
@@ -133,6 +137,12 @@ struct ivsh_server {
 		unsigned long suppressed;
 	} log_bucket[2];
 
+	/* Descriptors in flight (server_inflight.c). */
+	unsigned int inflight_share;  /* per user, in messages */
+	unsigned int msg_cost;        /* SIOCOUTQ units per unread message */
+	struct held_sock *held;       /* dropped, still holding unread ones */
+	unsigned int nheld;
+
 	struct ivsh_server_stats st;
 	struct pinned_socket *pinned; /* pinned IDs, each with its socket */
 };
@@ -190,6 +200,20 @@ int srv_ids_pick(struct ivsh_server *srv, uid_t uid, struct client **after);
 unsigned int srv_ids_user_quota(const struct ivsh_server *srv);
 void srv_ids_connected(struct ivsh_server *srv, struct client *c);
 void srv_ids_released(struct ivsh_server *srv, const struct client *c);
+
+/* server_inflight.c */
+struct held_sock;
+int srv_inflight_init(struct ivsh_server *srv);
+/* Messages sent on @sock and not read yet (an upper bound). */
+unsigned int srv_unread_messages(const struct ivsh_server *srv, int sock);
+/* How many more descriptor-carrying messages user @uid may be sent. */
+unsigned int srv_inflight_room(const struct ivsh_server *srv, uid_t uid);
+/* Close @sock of a dropped client, or hold it while it has unread
+ * messages. */
+void srv_inflight_hold(struct ivsh_server *srv, int sock, uid_t uid);
+/* Close held sockets that hold nothing now; true if any went. */
+bool srv_inflight_sweep(struct ivsh_server *srv);
+void srv_inflight_fini(struct ivsh_server *srv);
 
 /* server_pinned.c */
 bool srv_id_pinned(const struct ivsh_server *srv, unsigned int id);
