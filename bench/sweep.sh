@@ -5,7 +5,9 @@
 #
 # Frame-size sweep, txonly -> rxonly between two processes, in one run:
 #   ivsh-testpmd     two ivsh-testpmd over ivsh-server (--no-verify)
+#   ivsh-testpmd-zc  the same with --zero-copy on both sides
 #   net_ivshmem      Debian's dpdk-testpmd over the net_ivshmem plugin
+#   net_ivshmem_zc   the same, rx_zero_copy=1 on the receiver
 #   net_memif        dpdk-testpmd over net_memif, copy mode on both sides
 #   net_memif_zc     the same, zero copy on the client (the sender)
 # at every size of SIZES, then dpdk-testpmd's own ceiling at 64 B
@@ -18,11 +20,11 @@
 #
 # Environment: ROUNDS (default 3), SECS (seconds of traffic per run,
 # default 2; a run takes 2-4 s more), SIZES (default
-# "64 128 256 512 1024 1500 4096 9000"), KINDS (default the four above;
+# "64 128 256 512 1024 1500 4096 9000"), KINDS (default the six above;
 # ivsh-testpmd@ROUTINE adds ivsh-testpmd with IVSH_PORT_COPY=ROUTINE, to
 # compare copy routines in the same rounds),
 # RX_CPU / TX_CPU (default 1 / 0), IVSH_PORT_COPY (passed on: force a
-# copy routine). The defaults take about 10 minutes on 2 CPUs.
+# copy routine). The defaults take about 15 minutes on 2 CPUs.
 # Exits 77 when ivsh-testpmd or ivsh-server is not built; without
 # dpdk-testpmd or the plugin the DPDK columns are left out.
 set -uo pipefail
@@ -33,7 +35,7 @@ BUILD=$(realpath -- "${1:-build}") || { echo "$prog: no build folder ${1:-build}
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-2}
 SIZES=${SIZES:-"64 128 256 512 1024 1500 4096 9000"}
-KINDS=${KINDS:-"ivsh-testpmd net_ivshmem net_memif net_memif_zc"}
+KINDS=${KINDS:-"ivsh-testpmd ivsh-testpmd-zc net_ivshmem net_ivshmem_zc net_memif net_memif_zc"}
 RX_CPU=${RX_CPU:-1}
 TX_CPU=${TX_CPU:-0}
 TESTPMD=$BUILD/app/ivsh-testpmd/ivsh-testpmd
@@ -57,11 +59,11 @@ for len in $SIZES; do
 done
 for k in $KINDS; do
 	case "$k" in
-	ivsh-testpmd|net_ivshmem|net_memif|net_memif_zc) ;;
+	ivsh-testpmd|ivsh-testpmd-zc|net_ivshmem|net_ivshmem_zc|net_memif|net_memif_zc) ;;
 	ivsh-testpmd@*[!a-z0-9-]*|ivsh-testpmd@)
 		echo "$prog: KINDS: bad copy routine in '$k'" >&2; exit 2 ;;
 	ivsh-testpmd@*) ;;
-	*) echo "$prog: KINDS: unknown '$k' (ivsh-testpmd[@ROUTINE] net_ivshmem net_memif net_memif_zc)" >&2; exit 2 ;;
+	*) echo "$prog: KINDS: unknown '$k' (ivsh-testpmd[@ROUTINE] ivsh-testpmd-zc net_ivshmem net_ivshmem_zc net_memif net_memif_zc)" >&2; exit 2 ;;
 	esac
 done
 for b in "$TESTPMD" "$SERVER"; do
@@ -132,15 +134,16 @@ stop_pid() { kill -INT "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 copy_routine=''
 dpdk_copy=''
 # ivsh-testpmd txonly -> rxonly at LEN [with copy routine ROUTINE, both
-# sides]; prints the rate
+# sides] [zc: --zero-copy on both sides]; prints the rate
 run_ivsh() {
-	local len=$1 sock=$WORK/ivsh.sock rx i run=()
+	local len=$1 sock=$WORK/ivsh.sock rx i run=() zc=()
 	[ -z "${2:-}" ] || run=(env "IVSH_PORT_COPY=$2")
+	[ "${3:-}" != zc ] || zc=(--zero-copy)
 	rm -f "$sock" "$WORK"/ivsh-*.log "$WORK"/ivsh-*.err
 	start_server "$sock"
 	# The receiver connects first and gets ID 0 (and the sender ID 1):
 	# the sender starts once the receiver's port is open.
-	"${run[@]}" "$TESTPMD" --device "server:$sock" --peer 1 --engine rxonly --no-verify \
+	"${run[@]}" "$TESTPMD" --device "server:$sock" --peer 1 --engine rxonly --no-verify "${zc[@]}" \
 		--cpu "$RX_CPU" --stats-period 1 --duration $((SECS + 4)) \
 		>"$WORK/ivsh-rx.log" 2>"$WORK/ivsh-rx.err" &
 	rx=$!
@@ -150,7 +153,7 @@ run_ivsh() {
 		kill -0 "$rx" 2>/dev/null || { stop_pid "$SERVER_PID"; echo 0.000; return; }
 		sleep 0.05
 	done
-	"${run[@]}" "$TESTPMD" --device "server:$sock" --peer 0 --engine txonly --no-verify \
+	"${run[@]}" "$TESTPMD" --device "server:$sock" --peer 0 --engine txonly --no-verify "${zc[@]}" \
 		--pkt-len "$len" --cpu "$TX_CPU" --wait-link 10 --duration "$SECS" \
 		>"$WORK/ivsh-tx.log" 2>&1 ||
 		echo "$prog: ivsh-testpmd sender failed: $(tail -n 1 "$WORK/ivsh-tx.log")" >&2
@@ -220,11 +223,13 @@ quit_testpmd() { # NAME
 run_dpdk() {
 	local kind=$1 len=$2 rxv txv tx sock eal=(--no-huge) txeal=()
 	case "$kind" in
-	net_ivshmem)
+	net_ivshmem|net_ivshmem_zc)
 		sock=$WORK/ivsh.sock
 		rm -f "$sock"
 		start_server "$sock"
 		rxv="net_ivshmem0,server=$sock,peer=1"
+		# Zero copy on the receiver: mbufs point into the slots.
+		[ "$kind" = net_ivshmem ] || rxv+=",rx_zero_copy=1"
 		txv="net_ivshmem0,server=$sock,peer=0"
 		eal+=(-d "$PLUGIN" --log-level=pmd.net.ivshmem:info) ;;
 	*)
@@ -289,10 +294,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	echo "$prog: round $r/$ROUNDS, load average ${loads[-1]}"
 	for len in $SIZES; do
 		for k in $kinds; do
-			if [ "${k%%@*}" = ivsh-testpmd ]; then
-				routine=
-				[ "$k" = ivsh-testpmd ] || routine=${k#ivsh-testpmd@}
-				m=$(run_ivsh "$len" "$routine")
+			if [ "${k%%@*}" = ivsh-testpmd ] || [ "$k" = ivsh-testpmd-zc ]; then
+				routine= zc=
+				case "$k" in
+				ivsh-testpmd-zc) zc=zc ;;
+				ivsh-testpmd@*) routine=${k#ivsh-testpmd@} ;;
+				esac
+				m=$(run_ivsh "$len" "$routine" "$zc")
 				if ! grep -q 'ready:' "$WORK/ivsh-rx.err"; then
 					echo "$prog: ivsh-testpmd did not start: $(tail -n 1 "$WORK/ivsh-rx.err")" >&2
 					exit 1
@@ -346,24 +354,32 @@ for len in $SIZES; do
 	done
 done
 echo
-printf '%6s %12s %12s %12s %8s %8s %12s %8s %8s\n' bytes ivsh-testpmd net_memif memif_zc \
-	"/memif" "/zc" net_ivshmem "/memif" "/zc"
+echo "Ratios: copy/memif is ivsh-testpmd against net_memif (both copy);"
+echo "zc/zc is ivsh-testpmd --zero-copy against net_memif's zero-copy client;"
+echo "best/best is the faster ivsh-testpmd mode against the faster memif mode;"
+echo "net_ivshmem (copy) and net_ivshmem_zc (rx_zero_copy=1) likewise."
+printf '%6s %9s %9s %9s %9s %10s %6s %9s %9s %9s %10s %6s %9s\n' bytes ivsh-copy ivsh-zc net_memif memif_zc \
+	copy/memif zc/zc best/best net_ivsh net_ivsh_zc copy/memif zc/zc best/best
 for len in $SIZES; do
 	i=$(best "${res[ivsh-testpmd,$len]:-}")
+	iz=$(best "${res[ivsh-testpmd-zc,$len]:-}")
 	m=$(best "${res[net_memif,$len]:-}")
 	z=$(best "${res[net_memif_zc,$len]:-}")
 	d=$(best "${res[net_ivshmem,$len]:-}")
-	printf '%6s %12s %12s %12s %8s %8s %12s %8s %8s\n' "$len" "${i:--}" "${m:--}" "${z:--}" \
-		"$(ratio "$i" "$m")" "$(ratio "$i" "$z")" "${d:--}" \
-		"$(ratio "$d" "$m")" "$(ratio "$d" "$z")"
+	dz=$(best "${res[net_ivshmem_zc,$len]:-}")
 	# Against the faster memif mode of this run.
 	fm=$(best "$m $z")
+	fi=$(best "$i $iz")
+	fd=$(best "$d $dz")
+	printf '%6s %9s %9s %9s %9s %10s %6s %9s %9s %9s %10s %6s %9s\n' "$len" "${i:--}" "${iz:--}" "${m:--}" "${z:--}" \
+		"$(ratio "$i" "$m")" "$(ratio "$iz" "$z")" "$(ratio "$fi" "$fm")" "${d:--}" "${dz:--}" \
+		"$(ratio "$d" "$m")" "$(ratio "$dz" "$z")" "$(ratio "$fd" "$fm")"
 	want=1.5
 	[ "$len" -le 512 ] && want=2.0
-	verdicts+=("$(target "ivsh-testpmd $len B" "$i" "$fm" "$want")")
+	verdicts+=("$(target "ivsh-testpmd $len B (faster mode)" "$fi" "$fm" "$want")")
 	case "$len" in
-	64) verdicts+=("$(target "net_ivshmem 64 B" "$d" "$fm" 1.5)") ;;
-	1500) verdicts+=("$(target "net_ivshmem 1500 B" "$d" "$fm" 1.3)") ;;
+	64) verdicts+=("$(target "net_ivshmem 64 B (faster mode)" "$fd" "$fm" 1.5)") ;;
+	1500) verdicts+=("$(target "net_ivshmem 1500 B (faster mode)" "$fd" "$fm" 1.3)") ;;
 	esac
 done
 echo
@@ -373,9 +389,9 @@ if [ $have_dpdk = 1 ]; then
 	nt=$(best "${res[null-txonly]}") nr=$(best "${res[null-rxonly]}")
 	echo
 	echo "dpdk-testpmd ceiling, net_null 64 B: txonly$(printf ' %s' ${res[null-txonly]}) best $nt; rxonly$(printf ' %s' ${res[null-rxonly]}) best $nr"
-	if [ -n "${res[net_ivshmem,64]:-}" ]; then
-		d=$(best "${res[net_ivshmem,64]}")
-		echo "net_ivshmem 64 B: $d Mpps = $(awk -v a="$d" -v b="$nt" 'BEGIN { printf "%.0f%%", (b > 0) ? 100 * a / b : 0 }') of the txonly ceiling, $(awk -v a="$d" -v b="$nr" 'BEGIN { printf "%.0f%%", (b > 0) ? 100 * a / b : 0 }') of the rxonly ceiling"
+	if [ -n "${res[net_ivshmem,64]:-}${res[net_ivshmem_zc,64]:-}" ]; then
+		d=$(best "${res[net_ivshmem,64]:-} ${res[net_ivshmem_zc,64]:-}")
+		echo "net_ivshmem (faster mode) 64 B: $d Mpps = $(awk -v a="$d" -v b="$nt" 'BEGIN { printf "%.0f%%", (b > 0) ? 100 * a / b : 0 }') of the txonly ceiling, $(awk -v a="$d" -v b="$nr" 'BEGIN { printf "%.0f%%", (b > 0) ? 100 * a / b : 0 }') of the rxonly ceiling"
 	fi
 fi
 echo "(best of $ROUNDS rounds; ratios are of the bests)"

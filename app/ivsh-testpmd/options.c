@@ -19,7 +19,7 @@
 enum {
 	OPT_DEVICE = 256, OPT_PEER, OPT_ENGINE, OPT_PKT_LEN, OPT_BURST,
 	OPT_QUEUES, OPT_MODE, OPT_DURATION, OPT_COUNT, OPT_STATS_PERIOD,
-	OPT_JSON, OPT_NO_VERIFY, OPT_RING_SIZE, OPT_SLOT_SIZE, OPT_MAX_PEERS,
+	OPT_JSON, OPT_NO_VERIFY, OPT_ZERO_COPY, OPT_RING_SIZE, OPT_SLOT_SIZE, OPT_MAX_PEERS,
 	OPT_CPU, OPT_WAIT_LINK, OPT_FLOWS, OPT_LAT_TIMEOUT, OPT_ETH_DST,
 	OPT_REATTACH,
 };
@@ -37,6 +37,7 @@ static const struct option longopts[] = {
 	{ "stats-period", required_argument, NULL, OPT_STATS_PERIOD },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
+	{ "zero-copy", no_argument, NULL, OPT_ZERO_COPY },
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "slot-size", required_argument, NULL, OPT_SLOT_SIZE },
 	{ "max-peers", required_argument, NULL, OPT_MAX_PEERS },
@@ -71,6 +72,9 @@ static void usage(void)
 	       "  --json               print one JSON summary line at the end\n"
 	       "  --no-verify          no payload checksums: txonly/flowgen do not compute\n"
 	       "                       them, rxonly only counts (as dpdk-testpmd does)\n"
+	       "  --zero-copy          txonly/flowgen build frames in the ring's slots,\n"
+	       "                       rxonly reads them there (the port's zero-copy\n"
+	       "                       calls); with --no-verify only headers are written\n"
 	       "  --ring-size N        layout: descriptors per ring (master only)\n"
 	       "  --slot-size N        layout: bytes per slot (master only)\n"
 	       "  --max-peers N        layout: peer IDs (master only)\n"
@@ -243,6 +247,9 @@ int options_parse(struct tp_conf *c, int argc, char **argv)
 		case OPT_NO_VERIFY:
 			c->verify = false;
 			break;
+		case OPT_ZERO_COPY:
+			c->zero_copy = true;
+			break;
 		case OPT_RING_SIZE:
 			if (parse_u64(name, optarg, 2, 1u << 20, &v))
 				return -1;
@@ -304,6 +311,12 @@ int options_parse(struct tp_conf *c, int argc, char **argv)
 	}
 	if (!c->device) {
 		fprintf(stderr, PROG ": --device is required (see --help)\n");
+		return -1;
+	}
+	if (c->zero_copy && c->engine != &engine_txonly &&
+	    c->engine != &engine_flowgen && c->engine != &engine_rxonly) {
+		fprintf(stderr, PROG ": --zero-copy works with the txonly, flowgen and rxonly engines, not %s\n",
+			c->engine->name);
 		return -1;
 	}
 	if (c->engine == &engine_latency && c->queues != 1) {

@@ -48,6 +48,7 @@ struct tp_conf {
 	bool has_eth_dst;        /* eth_dst replaces the peer's MAC */
 	uint8_t eth_dst[6];
 	bool reattach;           /* survive unplug: wait for the device */
+	bool zero_copy;          /* txonly/flowgen/rxonly in the slots */
 };
 
 /** Per-queue state and counters. */

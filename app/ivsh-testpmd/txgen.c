@@ -3,6 +3,7 @@
 
 #include "pkt.h"
 #include "testpmd.h"
+#include "zerocopy.h"
 
 int txgen_init(struct testpmd *tp)
 {
@@ -20,6 +21,8 @@ int txgen_init(struct testpmd *tp)
 
 unsigned int txgen_run(struct testpmd *tp, struct tp_queue *q, bool flows)
 {
+	if (tp->conf.zero_copy)
+		return zc_txgen_run(tp, q, flows);
 	if (q->tx_pending == 0) {
 		uint64_t n = tp->conf.burst;
 

@@ -9,6 +9,8 @@
  *   latency       latency engine against io (interrupt mode), p50/p99/max
  *   latency-poll-mac, latency-poll-macswap   the same against mac/macswap
  *   flowgen       flowgen -> rxonly
+ *   zero-copy     --zero-copy on either side or both (64, 1500, 4096 and
+ *                 9000 B, 2 queues, interrupt mode)
  *   stress-poll, stress-intr   longer runs (suite stress)
  *   sigint        an idle rxonly in interrupt mode sleeps (CPU time), and
  *                 SIGINT stops it with a summary
@@ -78,6 +80,7 @@ struct pair_conf {
 	const char *pkt_len, *count, *mode, *queues;
 	const char *tx_engine;       /* NULL: txonly */
 	bool need_server;
+	const char *rx_extra, *tx_extra; /* one more option each, or NULL */
 };
 
 static void check_rx_json(const char *what, const char *out, uint64_t n)
@@ -108,7 +111,8 @@ static void txrx(const char *what, const struct pair_conf *c)
 			      "--pkt-len", (char *)c->pkt_len, "--count",
 			      (char *)c->count, "--mode", (char *)c->mode,
 			      "--queues", (char *)c->queues, "--duration", "40",
-			      "--max-peers", "2", "--json", NULL };
+			      "--max-peers", "2", "--json", (char *)c->rx_extra,
+			      NULL };
 	pid_t rx = it_spawn(rxv, &rx_out, &rx_err);
 
 	/* the receiver must be attached first: it is the master (ID 0) */
@@ -120,7 +124,7 @@ static void txrx(const char *what, const struct pair_conf *c)
 			      "--pkt-len", (char *)c->pkt_len, "--count",
 			      (char *)c->count, "--mode", (char *)c->mode,
 			      "--queues", (char *)c->queues, "--wait-link", "10",
-			      "--json", NULL };
+			      "--json", (char *)c->tx_extra, NULL };
 	char *tx_out = run(txv, &st, 45000);
 
 	printf("%s tx: %s", what, json_line(tx_out));
@@ -150,6 +154,37 @@ static void server_pair(const char *what, const char *len, const char *count,
 			       strcmp(what, "flowgen") ? NULL : "flowgen", true };
 
 	txrx(what, &c);
+}
+
+/* --zero-copy on either side or both: built in the slots, verified from
+ * them; single-slot frames, chained jumbo frames over 2 queues, and
+ * interrupt mode. */
+static void case_zero_copy(void)
+{
+	static const struct {
+		const char *len, *count, *mode, *queues, *rx, *tx;
+	} runs[] = {
+		{ "64", "200000", "poll", "1", "--zero-copy", "--zero-copy" },
+		{ "9000", "20000", "poll", "2", "--zero-copy", "--zero-copy" },
+		{ "1500", "50000", "intr", "1", "--zero-copy", NULL },
+		{ "4096", "20000", "poll", "1", NULL, "--zero-copy" },
+	};
+	const char *sock = it_path("sock");
+	char dev[256], what[64];
+
+	it_start_server(server_bin, sock, "16M", 2);
+	snprintf(dev, sizeof(dev), "server:%s", sock);
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		struct pair_conf c = { dev, dev, 1, 0, runs[i].len,
+				       runs[i].count, runs[i].mode,
+				       runs[i].queues, NULL, true,
+				       runs[i].rx, runs[i].tx };
+
+		snprintf(what, sizeof(what), "zero-copy %s B rx %s tx %s",
+			 runs[i].len, runs[i].rx ? "zc" : "copy",
+			 runs[i].tx ? "zc" : "copy");
+		txrx(what, &c);
+	}
 }
 
 static void case_shm(void)
@@ -276,6 +311,7 @@ static void case_cli(void)
 		{ "--device", "shm:/dev/shm/x", "--peer", "1", "--mode", "fast" },
 		{ "--device", "shm:/dev/shm/x", "--peer", "1", "--duration", "-1" },
 		{ "--device", "shm:/dev/shm/x", "--peer", "1", "extra" },
+		{ "--device", "shm:/dev/shm/x", "--peer", "1", "--zero-copy" },
 		{ "--device", "bogus:thing", "--peer", "1" },
 		{ "--device", "server:/nonexistent/ivsh-it.sock", "--peer", "1" },
 	};
@@ -436,6 +472,8 @@ int main(int argc, char **argv)
 		server_pair(c, "9000", "20000", "poll", "2");
 	else if (!strcmp(c, "shm"))
 		case_shm();
+	else if (!strcmp(c, "zero-copy"))
+		case_zero_copy();
 	else if (!strcmp(c, "latency"))
 		case_latency("io", "intr");
 	else if (!strcmp(c, "latency-poll-mac"))
