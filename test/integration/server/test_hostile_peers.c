@@ -11,6 +11,8 @@
  * - the hostile client cannot shrink the shared memory (sealed memfd);
  * - it cannot make a doorbell block by saturating its own eventfd after
  *   clearing O_NONBLOCK on it (the flag is shared by all holders);
+ * - nor by emptying and refilling it in a loop, so that the counter
+ *   fills up between the victim's check and its write;
  * - it cannot make an INTx IntrStatus read block by clearing O_NONBLOCK
  *   on the victim's own eventfd;
  * - a hostile server that passes a pipe as an eventfd cannot hang rings;
@@ -23,6 +25,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -234,6 +237,83 @@ static void test_doorbell_saturated_blocking_eventfd(void **state)
 	took = in_child(ring, &r, HANG_MS, "doorbell to a saturated peer");
 	printf("3 doorbells to the saturated peer took %lld ms\n",
 	       (long long)took);
+	ivsh_dev_close(victim);
+	tc_close(hostile);
+}
+
+/*
+ * The refill race: the hostile peer empties its blocking eventfd and at
+ * once fills it again, every 100 ms. A victim doorbell that found room
+ * just before the refill would wait in write() until the next emptying,
+ * or forever once the peer stops. The victim rings for 3 s; no single
+ * doorbell may take 60 ms.
+ */
+struct refill_arg {
+	int fd;
+	atomic_int stop;
+	unsigned long cycles;
+};
+
+static void *refill_loop(void *arg)
+{
+	struct refill_arg *a = arg;
+	uint64_t almost_full = 0xfffffffffffffffeULL, n;
+
+	while (!atomic_load(&a->stop)) {
+		if (read(a->fd, &n, 8) == 8 &&
+		    write(a->fd, &almost_full, 8) == 8)
+			a->cycles++;
+		usleep(100 * 1000);
+	}
+	return NULL;
+}
+
+static int ring_timed(void *arg)
+{
+	struct ring_arg *r = arg;
+	int64_t end = now_ms() + 3000, worst = 0;
+	unsigned long rings = 0;
+
+	while (now_ms() < end) {
+		int64_t t0 = now_ms();
+
+		if (ivsh_dev_doorbell(r->dev, r->peer, 0) < 0)
+			return 1;
+		if (now_ms() - t0 > worst)
+			worst = now_ms() - t0;
+		rings++;
+	}
+	printf("%lu doorbells against a refilling peer, the slowest %lld ms\n",
+	       rings, (long long)worst);
+	return worst < 60 ? 0 : 2;
+}
+
+static void test_doorbell_refill_race(void **state)
+{
+	struct served_fx *f = *state;
+	uint64_t almost_full = 0xfffffffffffffffeULL;
+	struct refill_arg a = { 0 };
+	struct ivsh_dev *victim;
+	struct tclient *hostile;
+	struct ring_arg r;
+	pthread_t t;
+
+	served_fx_start(f);
+	victim = open_victim(f, "");
+	hostile = tc_connect(f->base.path);
+	assert_non_null(hostile);
+	read_until(hostile, has_shm_and_vec);
+	wait_peer(victim, (uint16_t)hostile->id);
+	assert_int_equal(fcntl(hostile->own_fd[0], F_SETFL, 0), 0);
+	assert_int_equal(write(hostile->own_fd[0], &almost_full, 8), 8);
+	a.fd = hostile->own_fd[0];
+	assert_int_equal(pthread_create(&t, NULL, refill_loop, &a), 0);
+	r = (struct ring_arg){ victim, (uint16_t)hostile->id, 0 };
+	(void)in_child(ring_timed, &r, HANG_MS, "doorbells to a refilling peer");
+	atomic_store(&a.stop, 1);
+	pthread_join(t, NULL);
+	printf("the peer emptied and refilled its eventfd %lu times\n",
+	       a.cycles);
 	ivsh_dev_close(victim);
 	tc_close(hostile);
 }
@@ -523,6 +603,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_doorbell_saturated_blocking_eventfd,
 			served_fx_setup, served_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_doorbell_refill_race,
+						served_fx_setup,
+						served_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_intx_status_blocking_own_eventfd,
 			served_fx_setup, served_fx_teardown),
