@@ -5,6 +5,7 @@
  * nothing here relies on it.
  */
 #include "server_eventfd.h"
+#include "eventfd_rescue.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -36,16 +37,19 @@ uint64_t server_eventfd_drain(int fd)
 }
 
 /*
- * Add 1 to a peer's eventfd without ever blocking, whatever its flags
- * (the peer can clear O_NONBLOCK and fill the counter, or a server can
- * pass a pipe): write only if poll() says it would not block. A full
- * counter means the peer is signalled already.
+ * Add 1 to a peer's eventfd without ever blocking for long, whatever its
+ * flags (the peer can clear O_NONBLOCK and fill the counter, or a server
+ * can pass a pipe): write only if poll() says it would not block. A full
+ * counter means the peer is signalled already. A peer that refills its
+ * counter between the poll() and the write() would still block the
+ * write: the watchdog of eventfd_rescue.c drains the counter then.
  */
 int server_eventfd_signal(int fd)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 	uint64_t one = 1;
-	int n;
+	int n, slot, err;
+	ssize_t w;
 
 	do {
 		n = poll(&pfd, 1, 0);
@@ -56,8 +60,12 @@ int server_eventfd_signal(int fd)
 		return 0;
 	if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))
 		return -EPIPE;
-	if (write(fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
-		return errno == EAGAIN ? 0 : -errno;
+	slot = eventfd_rescue_begin(fd);
+	w = write(fd, &one, sizeof(one));
+	err = errno;
+	eventfd_rescue_end(slot);
+	if (w != (ssize_t)sizeof(one))
+		return err == EAGAIN || err == EINTR ? 0 : -err;
 	return 0;
 }
 
