@@ -158,12 +158,31 @@ static inline void zc_attach(const struct ivshmem_rxq *rxq,
 	m->pkt_len = seg->len;
 }
 
+/* A frame over several slots that fits one mbuf, for an application
+ * without the scatter offload: gathered into @m (its slots go back). */
+static void zc_gather(const struct ivshmem_rxq *rxq, struct rte_mbuf *m,
+		      const struct ivsh_seg *segs, unsigned int first,
+		      unsigned int last, uint32_t len)
+{
+	uint8_t *dst;
+
+	ivshmem_rx_mbuf_init(rxq, m, rxq->ol_init);
+	dst = rte_pktmbuf_mtod(m, uint8_t *);
+	for (unsigned int i = first; i <= last; i++) {
+		rxq->copy(dst, segs[i].data, segs[i].len);
+		dst += segs[i].len;
+	}
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+}
+
 /*
  * One peek per burst. Frames of at most IVSHMEM_ZC_COPY_MAX bytes are
  * copied (cheaper than attaching, and the slot goes straight back); the
  * others get an mbuf per slot pointing into it (a chain per jumbo frame,
- * with the scatter offload). Frames that cannot be delivered are kept
- * and given straight back, like the rest.
+ * with the scatter offload; without it, a jumbo frame that fits one mbuf
+ * is copied into it). Frames that cannot be delivered are kept and given
+ * straight back, like the rest.
  */
 uint16_t ivshmem_rx_burst_zc(void *queue, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -217,6 +236,14 @@ uint16_t ivshmem_rx_burst_zc(void *queue, struct rte_mbuf **pkts, uint16_t n)
 		if (end == used && len <= copy_max) {
 			ivshmem_rx_copy_one(rxq, head, &segs[used]);
 			ivsh_port_rx_zc_give(rxq->port, rxq->qid, segs[used].slot);
+		} else if (unlikely(end > used && !rxq->scatter &&
+				    len <= rxq->room)) {
+			zc_gather(rxq, head, segs, used, end, len);
+			for (i = used; i <= end; i++)
+				ivsh_port_rx_zc_give(rxq->port, rxq->qid,
+						     segs[i].slot);
+			rte_mempool_put_bulk(rxq->mp, (void **)&mb[used + 1],
+					     end - used);
 		} else if (unlikely(end > used && !rxq->scatter)) {
 			/* Longer than one mbuf without scatter: dropped. */
 			rxq->st.no_scatter++;
