@@ -244,6 +244,8 @@ run_dpdk() {
 		fi ;;
 	esac
 	dpdk_cmd rx "$TX_CPU" "$rxv" rxonly "$len" "${eal[@]}"
+	# Zero copy: a jumbo frame arrives as a chain of mbufs, one per slot.
+	[ "$kind" = net_ivshmem_zc ] && [ "$len" -gt 1518 ] && CMD+=(--enable-scatter)
 	interactive rx
 	say rx start
 	dpdk_cmd tx "$RX_CPU" "$txv" txonly "$len" "${eal[@]}" "${txeal[@]}"
