@@ -17,6 +17,8 @@ slots), against ivsh-testpmd on the same ivsh-server.
 3. Mixed bursts: a second dpdk-testpmd sends frames of 100, 500 or 1500
    bytes at random ('set txsplit rand'), so copied and attached frames
    alternate within a burst: RX == TX in packets and bytes.
+4. No scatter offload, 10240-byte mbufs: COUNT_NOSCATTER frames of 9000
+   bytes each arrive whole in one mbuf, none dropped.
 """
 
 
@@ -26,6 +28,7 @@ COUNT_PING = 10000
 PING_LENS = (64, 1000)
 COUNT = 20000
 JUMBO = 9000
+COUNT_NOSCATTER = 5000
 
 
 def main():
@@ -86,6 +89,21 @@ def main():
     pmd.quit()
     h.check("zero-copy mbufs" not in pmd.output(),
             "closed with no zero-copy mbuf still held")
+
+    # 4. jumbo frames for an application without the scatter offload,
+    # into mbufs big enough: each 6-slot frame is copied into one mbuf
+    # (they used to be dropped as needing scatter).
+    big = h.TestPmd(args.plugin,
+                    "net_ivshmem0,server=%s,peer=1,rx_zero_copy=1" % srv.sock,
+                    wd, "dpdk-noscatter", lcores="0,1", main_lcore=0,
+                    extra=["--mbuf-size=10240", "--max-pkt-len=9018"])
+    big.wait_prompt()
+    big.send("set fwd rxonly", "start")
+    big.wait_output(r"rxonly packet forwarding", 10,
+                    "rxonly started (no scatter)")
+    h.check_jumbo_in(args, dev, wd, big, COUNT_NOSCATTER, JUMBO,
+                     name="ivsh-tx-noscatter")
+    big.quit()
     srv.stop()
     print("PASS")
 
