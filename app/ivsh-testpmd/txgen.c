@@ -19,19 +19,23 @@ int txgen_init(struct testpmd *tp)
 	return 0;
 }
 
+uint64_t txgen_budget(const struct testpmd *tp, uint64_t n)
+{
+	uint64_t left;
+
+	if (tp->conf.count == 0)
+		return n;
+	left = tp->conf.count > tp->tx_built ? tp->conf.count - tp->tx_built : 0;
+	return n < left ? n : left;
+}
+
 unsigned int txgen_run(struct testpmd *tp, struct tp_queue *q, bool flows)
 {
 	if (tp->conf.zero_copy)
 		return zc_txgen_run(tp, q, flows);
 	if (q->tx_pending == 0) {
-		uint64_t n = tp->conf.burst;
+		uint64_t n = txgen_budget(tp, tp->conf.burst);
 
-		if (tp->conf.count) {
-			uint64_t left = tp->conf.count > tp->tx_built ?
-					tp->conf.count - tp->tx_built : 0;
-			if (n > left)
-				n = left;
-		}
 		if (n == 0)
 			return 0;
 		for (uint16_t i = 0; i < n; i++) {

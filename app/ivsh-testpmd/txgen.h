@@ -4,12 +4,16 @@
 #define TESTPMD_TXGEN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct testpmd;
 struct tp_queue;
 
 /** Build the frame templates of every queue (headers, fill). */
 int txgen_init(struct testpmd *tp);
+
+/** @p n, or fewer if --count leaves fewer frames to build. */
+uint64_t txgen_budget(const struct testpmd *tp, uint64_t n);
 
 /**
  * Send what is pending; when nothing is, build a new burst (numbered,

@@ -212,26 +212,35 @@ static int ring(void *arg)
 	return 0;
 }
 
-static void test_doorbell_saturated_blocking_eventfd(void **state)
+/*
+ * Start the server, a victim device and a hostile client the victim
+ * knows. The hostile peer turns its own eventfd into a blocking one and
+ * fills the counter: a blocking write of 1 would wait forever.
+ */
+static struct tclient *saturating_peer(struct served_fx *f,
+				       struct ivsh_dev **victim)
 {
-	struct served_fx *f = *state;
 	uint64_t almost_full = 0xfffffffffffffffeULL;
-	struct ivsh_dev *victim;
 	struct tclient *hostile;
-	struct ring_arg r;
-	int64_t took;
 
 	served_fx_start(f);
-	victim = open_victim(f, "");
+	*victim = open_victim(f, "");
 	hostile = tc_connect(f->base.path);
 	assert_non_null(hostile);
 	read_until(hostile, has_shm_and_vec);
-	wait_peer(victim, (uint16_t)hostile->id);
-
-	/* The hostile peer turns its own eventfd into a blocking one and
-	 * fills the counter: a blocking write of 1 would wait forever. */
+	wait_peer(*victim, (uint16_t)hostile->id);
 	assert_int_equal(fcntl(hostile->own_fd[0], F_SETFL, 0), 0);
 	assert_int_equal(write(hostile->own_fd[0], &almost_full, 8), 8);
+	return hostile;
+}
+
+static void test_doorbell_saturated_blocking_eventfd(void **state)
+{
+	struct served_fx *f = *state;
+	struct ivsh_dev *victim;
+	struct tclient *hostile = saturating_peer(f, &victim);
+	struct ring_arg r;
+	int64_t took;
 
 	r = (struct ring_arg){ victim, (uint16_t)hostile->id, 3 };
 	took = in_child(ring, &r, HANG_MS, "doorbell to a saturated peer");
@@ -314,21 +323,12 @@ static int ring_timed(void *arg)
 static void test_doorbell_refill_race(void **state)
 {
 	struct served_fx *f = *state;
-	uint64_t almost_full = 0xfffffffffffffffeULL;
 	struct refill_arg a = { 0 };
 	struct ivsh_dev *victim;
-	struct tclient *hostile;
+	struct tclient *hostile = saturating_peer(f, &victim);
 	struct ring_arg r;
 	pthread_t t, u;
 
-	served_fx_start(f);
-	victim = open_victim(f, "");
-	hostile = tc_connect(f->base.path);
-	assert_non_null(hostile);
-	read_until(hostile, has_shm_and_vec);
-	wait_peer(victim, (uint16_t)hostile->id);
-	assert_int_equal(fcntl(hostile->own_fd[0], F_SETFL, 0), 0);
-	assert_int_equal(write(hostile->own_fd[0], &almost_full, 8), 8);
 	a.fd = hostile->own_fd[0];
 	assert_int_equal(pthread_create(&t, NULL, refill_loop, &a), 0);
 	assert_int_equal(pthread_create(&u, NULL, unstick_loop, &a), 0);
