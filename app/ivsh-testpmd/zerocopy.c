@@ -5,6 +5,7 @@
 
 #include "pkt.h"
 #include "testpmd.h"
+#include "txgen.h"
 
 /* Segments one call handles: a burst of frames of up to this many slots. */
 #define ZC_MAX_SEGS 1024u
@@ -24,12 +25,7 @@ unsigned int zc_txgen_run(struct testpmd *tp, struct tp_queue *q, bool flows)
 
 	if (n * spf > ZC_MAX_SEGS)
 		n = ZC_MAX_SEGS / spf;
-	if (tp->conf.count) {
-		uint64_t left = tp->conf.count > tp->tx_built ?
-				tp->conf.count - tp->tx_built : 0;
-		if (n > left)
-			n = left;
-	}
+	n = txgen_budget(tp, n);
 	if (n == 0)
 		return 0;
 	got = ivsh_port_tx_zc_reserve(tp->port, q->id, segs,
@@ -37,7 +33,21 @@ unsigned int zc_txgen_run(struct testpmd *tp, struct tp_queue *q, bool flows)
 	n = got / spf;
 	if (n < tp->conf.burst && tp->conf.count == 0)
 		q->tx_full++;
-	for (uint16_t i = 0; i < n; i++) {
+	for (uint16_t i = 0; i < n && spf == 1 && !tp->conf.verify; i++) {
+		uint8_t *tmpl = q->tx[i].data;
+
+		/* One slot, headers only: one fixed-size move of the line
+		 * (slots are whole lines), inlined. */
+		if (flows) {
+			pkt_set_flow(tmpl, q->flow);
+			q->flow = q->flow + 1 < tp->conf.flows ? q->flow + 1 : 0;
+		}
+		pkt_stamp(tmpl, len, q->id, tp->session, q->tx_seq++, false);
+		memcpy(segs[i].data, tmpl, 64);
+		segs[i].len = len;
+		used++;
+	}
+	for (uint16_t i = used; i < n; i++) {
 		uint8_t *tmpl = q->tx[i].data;
 		/* Unverified frames carry only their headers; the rest of
 		 * the slot is whatever it held (as in a recycled mbuf). */

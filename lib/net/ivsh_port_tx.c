@@ -146,13 +146,20 @@ uint16_t ivsh_port_tx_zc_reserve(struct ivsh_port *port, uint16_t q,
 	if (unlikely(q >= port->nb_queues))
 		return 0;
 	struct port_txq *tq = &port->txq[q];
+	lay_desc_t *descs = (lay_desc_t *)tq->ring.elems;
 	uint32_t free_n = ivsh_ring_prod_free(&tq->ring, n);
 	uint32_t k = n < free_n ? n : free_n;
 
 	for (uint32_t i = 0; i < k; i++) {
+		uint32_t idx = (tq->ring.head + i) & tq->ring.mask;
+
 		segs[i].data = txq_slot(tq, tq->ring.head + i);
-		segs[i].slot = (uint16_t)((tq->ring.head + i) & tq->ring.mask);
+		segs[i].slot = (uint16_t)idx;
+		/* The slot's first line and, as tx_burst does, the
+		 * descriptors' lines: the consumer read them last. */
 		port_prefetch_w(segs[i].data, tq->prefetchw);
+		if (i == 0 || (idx & 7) == 0)
+			port_prefetch_w(&descs[idx], tq->prefetchw);
 		segs[i].len = tq->slot_size;
 		segs[i].flags = 0;
 	}
