@@ -255,9 +255,11 @@ static void test_doorbell_saturated_blocking_eventfd(void **state)
  * once fills it again, every 100 ms. A victim doorbell that found room
  * just before the refill would wait in write() until the next emptying,
  * or forever once the peer stops. The victim rings for 3 s; no single
- * doorbell may take 60 ms. (When a doorbell lands between the emptying
- * and the refill, the refill itself would wait: a helper of the test
- * empties the counter again, so that the attack goes on.)
+ * doorbell may take 250 ms (before the watchdog: 300-1001 ms; with it
+ * 10-14 ms, the rest is slack for a loaded machine). When a doorbell
+ * lands between the emptying and the refill, the refill itself would
+ * wait: a helper of the test empties the counter again, so that the
+ * attack goes on.
  */
 struct refill_arg {
 	int fd;
@@ -317,7 +319,7 @@ static int ring_timed(void *arg)
 	}
 	printf("%lu doorbells against a refilling peer, the slowest %lld ms\n",
 	       rings, (long long)worst);
-	return worst < 60 ? 0 : 2;
+	return worst < 250 ? 0 : 2;
 }
 
 static void test_doorbell_refill_race(void **state)
