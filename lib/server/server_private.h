@@ -183,8 +183,11 @@ void srv_client_kill(struct ivsh_server *srv, struct client *c,
 		     uint64_t *counter, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void srv_settle(struct ivsh_server *srv);
+/* Put @p c on the flush list (unless dead or there already). */
+void srv_mark_dirty(struct ivsh_server *srv, struct client *c);
 /* Stop accepting while a client has a backlog, resume once it drains. */
 void srv_throttle_accept(struct ivsh_server *srv);
+/* server_stalls.c: on the timer, drop clients stalled too long. */
 void srv_check_stalls(struct ivsh_server *srv);
 void srv_client_free(struct client *c);
 
