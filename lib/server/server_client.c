@@ -99,7 +99,7 @@ static void flush(struct ivsh_server *srv, struct client *c)
 		/* A descriptor only within its user's share (see
 		 * server_inflight.c), counted once per flush. */
 		if (m->fd && !room_known) {
-			room = srv_inflight_room(srv, c->uid);
+			room = srv_inflight_room(srv, c->user, c->out.len);
 			room_known = true;
 		}
 		if (m->fd && room == 0) {
@@ -108,6 +108,8 @@ static void flush(struct ivsh_server *srv, struct client *c)
 		} else {
 			rc = ivsh_proto_send(c->sock, m->value,
 					     m->fd ? m->fd->fd : -1);
+			if (rc == 0)
+				srv_inflight_sent(c);
 			if (rc == 0 && m->fd)
 				room--;
 		}
@@ -217,8 +219,7 @@ static void reap(struct ivsh_server *srv, struct client *c)
 		srv_ids_released(srv, c);
 	/* Eventfds queued for others stay open through their references;
 	 * those it has not read stay in flight until it reads or closes. */
-	srv_inflight_hold(srv, c->sock, c->uid);
-	c->sock = -1;
+	srv_inflight_hold(srv, c);
 	srv_client_free(c);
 	srv->fd_freed = true;
 }
@@ -311,10 +312,18 @@ void srv_add_client(struct ivsh_server *srv, int sock, int want_id)
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
 	uid_t uid = (uid_t)-1;
+	struct user_share *user;
 
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
 		uid = cred.uid;
-	if (srv_inflight_room(srv, uid) == 0) {
+	user = srv_inflight_user(srv, uid);
+	if (!user) {
+		srv->st.rejected_resources++;
+		srv_log(srv, LOG_ERR, "rejecting client: out of memory");
+		close(sock);
+		return;
+	}
+	if (srv_inflight_room(srv, user, 1) == 0) {
 		srv->st.rejected_inflight++;
 		if (srv_log_client_ok(srv, LOG_WARNING))
 			srv_log(srv, LOG_WARNING,
@@ -376,6 +385,7 @@ void srv_add_client(struct ivsh_server *srv, int sock, int want_id)
 	c->sock = sock;
 	c->id = (uint16_t)id;
 	c->uid = uid;
+	c->user = user;
 	rc = make_vectors(srv, c);
 	if (rc == 0) {
 		ev.events = CLIENT_EVENTS;

@@ -12,6 +12,14 @@
  * A dropped connection with unread messages is held open, because only
  * our end can tell how much is still unread, until the client reads them
  * or closes.
+ *
+ * Asking the kernel (SIOCOUTQ) about every connection of a user for
+ * every flush would cost a system call per client per client served, so
+ * a connect among many peers would cost their square. Instead each
+ * connection keeps an upper bound of what it has unread (one more per
+ * message sent) and each user their sum. The connections of a user are
+ * asked for the truth only when that bound leaves less room than the
+ * caller needs; otherwise the decision is the same either way.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -26,9 +34,17 @@
 
 #define MIN_SHARE 16u
 
+/* One user of the clients; kept until the server goes. */
+struct user_share {
+	uid_t uid;
+	unsigned long bound;      /* sum of its connections' bounds */
+	struct user_share *next;
+};
+
 struct held_sock {
 	int sock;
-	uid_t uid;
+	struct user_share *user;
+	unsigned int unread_bound;
 	struct held_sock *next;
 };
 
@@ -54,7 +70,7 @@ static unsigned int measure_message_cost(void)
 	return cost;
 }
 
-int srv_inflight_init(struct ivsh_server *srv)
+void srv_inflight_init(struct ivsh_server *srv)
 {
 	struct rlimit rl;
 	unsigned int share = srv->conf.max_inflight_per_user;
@@ -71,7 +87,6 @@ int srv_inflight_init(struct ivsh_server *srv)
 			share = MIN_SHARE;
 	}
 	srv->inflight_share = share;
-	return 0;
 }
 
 unsigned int srv_unread_messages(const struct ivsh_server *srv, int sock)
@@ -83,44 +98,85 @@ unsigned int srv_unread_messages(const struct ivsh_server *srv, int sock)
 	return ((unsigned int)n + srv->msg_cost - 1) / srv->msg_cost;
 }
 
-static unsigned int user_unread(const struct ivsh_server *srv, uid_t uid)
+struct user_share *srv_inflight_user(struct ivsh_server *srv, uid_t uid)
 {
-	unsigned int sum = 0;
+	struct user_share *u;
 
-	for (const struct client *c = srv->clients; c; c = c->next)
-		if (c->uid == uid && !c->dead)
-			sum += srv_unread_messages(srv, c->sock);
-	for (const struct held_sock *h = srv->held; h; h = h->next)
-		if (h->uid == uid)
-			sum += srv_unread_messages(srv, h->sock);
-	return sum;
+	for (u = srv->users; u; u = u->next)
+		if (u->uid == uid)
+			return u;
+	u = calloc(1, sizeof(*u));
+	if (u) {
+		u->uid = uid;
+		u->next = srv->users;
+		srv->users = u;
+	}
+	return u;
 }
 
-unsigned int srv_inflight_room(const struct ivsh_server *srv, uid_t uid)
+/* Replace @p u's bounds by what the kernel says is unread now (clients
+ * already dead count from their reaping on, as held sockets). */
+static void refresh(struct ivsh_server *srv, struct user_share *u)
 {
-	unsigned int used = user_unread(srv, uid);
-
-	return used >= srv->inflight_share ? 0 : srv->inflight_share - used;
+	u->bound = 0;
+	for (struct client *c = srv->clients; c; c = c->next) {
+		if (c->user != u)
+			continue;
+		c->unread_bound = c->dead ? 0 :
+				  srv_unread_messages(srv, c->sock);
+		u->bound += c->unread_bound;
+	}
+	for (struct held_sock *h = srv->held; h; h = h->next) {
+		if (h->user != u)
+			continue;
+		h->unread_bound = srv_unread_messages(srv, h->sock);
+		u->bound += h->unread_bound;
+	}
 }
 
-void srv_inflight_hold(struct ivsh_server *srv, int sock, uid_t uid)
+static unsigned int room_left(const struct ivsh_server *srv,
+			      const struct user_share *u)
 {
+	return u->bound >= srv->inflight_share ?
+	       0 : (unsigned int)(srv->inflight_share - u->bound);
+}
+
+unsigned int srv_inflight_room(struct ivsh_server *srv, struct user_share *u,
+			       unsigned int need)
+{
+	if (room_left(srv, u) >= need && need > 0)
+		return room_left(srv, u);
+	refresh(srv, u);
+	return room_left(srv, u);
+}
+
+void srv_inflight_sent(struct client *c)
+{
+	c->unread_bound++;
+	c->user->bound++;
+}
+
+void srv_inflight_hold(struct ivsh_server *srv, struct client *c)
+{
+	unsigned int n = srv_unread_messages(srv, c->sock);
 	struct held_sock *h;
 
-	if (sock < 0)
-		return;
-	if (srv_unread_messages(srv, sock) == 0 ||
-	    (h = malloc(sizeof(*h))) == NULL) {
-		close(sock);
+	c->user->bound -= c->unread_bound;
+	c->unread_bound = 0;
+	if (n == 0 || (h = malloc(sizeof(*h))) == NULL) {
+		close(c->sock);
+		c->sock = -1;
 		return;
 	}
 	/* Nothing more goes either way; the client may still read. */
-	shutdown(sock, SHUT_RD);
-	h->sock = sock;
-	h->uid = uid;
+	shutdown(c->sock, SHUT_RD);
+	h->sock = c->sock;
+	h->user = c->user;
+	h->unread_bound = n;
+	h->user->bound += n;
 	h->next = srv->held;
 	srv->held = h;
-	srv->nheld++;
+	c->sock = -1;
 }
 
 bool srv_inflight_sweep(struct ivsh_server *srv)
@@ -130,15 +186,18 @@ bool srv_inflight_sweep(struct ivsh_server *srv)
 
 	while (*pp) {
 		struct held_sock *h = *pp;
+		unsigned int n = srv_unread_messages(srv, h->sock);
 
-		if (srv_unread_messages(srv, h->sock) != 0) {
+		h->user->bound -= h->unread_bound;
+		h->unread_bound = n;
+		h->user->bound += n;
+		if (n != 0) {
 			pp = &h->next;
 			continue;
 		}
 		*pp = h->next;
 		close(h->sock);
 		free(h);
-		srv->nheld--;
 		freed = true;
 	}
 	return freed;
@@ -153,5 +212,10 @@ void srv_inflight_fini(struct ivsh_server *srv)
 		close(h->sock);
 		free(h);
 	}
-	srv->nheld = 0;
+	while (srv->users) {
+		struct user_share *u = srv->users;
+
+		srv->users = u->next;
+		free(u);
+	}
 }

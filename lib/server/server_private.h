@@ -76,6 +76,8 @@ struct client {
 	uint64_t serial;          /* connect order, from srv->conn_serial */
 	uint64_t stall_since_ms;  /* while blocked: last progress */
 	uid_t uid;                /* its user (SO_PEERCRED), for ID quotas */
+	struct user_share *user;  /* its user's share of descriptors in flight */
+	unsigned int unread_bound; /* messages it may not have read yet */
 	struct msgq out;
 	struct fdref *vec[IVSH_PROTO_MAX_VECTORS]; /* own eventfds */
 	struct client *prev, *next; /* all clients, ascending ID */
@@ -141,7 +143,7 @@ struct ivsh_server {
 	unsigned int inflight_share;  /* per user, in messages */
 	unsigned int msg_cost;        /* SIOCOUTQ units per unread message */
 	struct held_sock *held;       /* dropped, still holding unread ones */
-	unsigned int nheld;
+	struct user_share *users;     /* every user seen, with its bound */
 
 	struct ivsh_server_stats st;
 	struct pinned_socket *pinned; /* pinned IDs, each with its socket */
@@ -205,15 +207,22 @@ void srv_ids_connected(struct ivsh_server *srv, struct client *c);
 void srv_ids_released(struct ivsh_server *srv, const struct client *c);
 
 /* server_inflight.c */
-struct held_sock;
-int srv_inflight_init(struct ivsh_server *srv);
+void srv_inflight_init(struct ivsh_server *srv);
 /* Messages sent on @sock and not read yet (an upper bound). */
 unsigned int srv_unread_messages(const struct ivsh_server *srv, int sock);
-/* How many more descriptor-carrying messages user @uid may be sent. */
-unsigned int srv_inflight_room(const struct ivsh_server *srv, uid_t uid);
-/* Close @sock of a dropped client, or hold it while it has unread
- * messages. */
-void srv_inflight_hold(struct ivsh_server *srv, int sock, uid_t uid);
+/* The share of user @uid, created at its first client; NULL if no
+ * memory. */
+struct user_share *srv_inflight_user(struct ivsh_server *srv, uid_t uid);
+/* How many more descriptor-carrying messages user @u may be sent, exactly
+ * as the kernel counts, or any figure of at least @need when that much is
+ * sure without asking it. */
+unsigned int srv_inflight_room(struct ivsh_server *srv, struct user_share *u,
+			       unsigned int need);
+/* One message went to @c. */
+void srv_inflight_sent(struct client *c);
+/* Close the socket of dropped client @c, or hold it while it has unread
+ * messages (c->sock becomes -1). */
+void srv_inflight_hold(struct ivsh_server *srv, struct client *c);
 /* Close held sockets that hold nothing now; true if any went. */
 bool srv_inflight_sweep(struct ivsh_server *srv);
 void srv_inflight_fini(struct ivsh_server *srv);

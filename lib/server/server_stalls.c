@@ -33,7 +33,7 @@ static bool share_stalled(struct ivsh_server *srv, struct client *c)
 	unsigned int most = 0;
 
 	for (struct client *o = srv->clients; o; o = o->next) {
-		unsigned int n = o->dead || o->uid != c->uid ? 0 :
+		unsigned int n = o->dead || o->user != c->user ? 0 :
 				 srv_unread_messages(srv, o->sock);
 
 		if (n > most) {
