@@ -242,6 +242,18 @@ static inline void ivshmem_rx_copy_one(const struct ivshmem_rxq *rxq,
 		rxq->copy(rte_pktmbuf_mtod(m, void *), seg->data, seg->len);
 }
 
+/*
+ * Copy the frame in segs[0..nsegs-1] (total @len bytes) into @head, a
+ * freshly reset mbuf, adding more mbufs when needed (FRAME_NOMEM if none
+ * is left; FRAME_DROPPED, counted, when it needs more than one mbuf and
+ * the scatter offload is off).
+ */
+enum ivshmem_frame_result { FRAME_OK, FRAME_DROPPED, FRAME_NOMEM };
+enum ivshmem_frame_result ivshmem_rx_copy_frame(struct ivshmem_rxq *rxq,
+						struct rte_mbuf *head,
+						const struct ivsh_seg *segs,
+						unsigned int nsegs, uint32_t len);
+
 /* ivshmem_rx_zc.c: zero-copy receive (rx_zero_copy=1) */
 struct ivshmem_zc *ivshmem_zc_create(struct ivsh_port *port, uint16_t qid,
 				     int socket_id);

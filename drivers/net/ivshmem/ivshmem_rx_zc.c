@@ -158,24 +158,6 @@ static inline void zc_attach(const struct ivshmem_rxq *rxq,
 	m->pkt_len = seg->len;
 }
 
-/* A frame over several slots that fits one mbuf, for an application
- * without the scatter offload: gathered into @m (its slots go back). */
-static void zc_gather(const struct ivshmem_rxq *rxq, struct rte_mbuf *m,
-		      const struct ivsh_seg *segs, unsigned int first,
-		      unsigned int last, uint32_t len)
-{
-	uint8_t *dst;
-
-	ivshmem_rx_mbuf_init(rxq, m, rxq->ol_init);
-	dst = rte_pktmbuf_mtod(m, uint8_t *);
-	for (unsigned int i = first; i <= last; i++) {
-		rxq->copy(dst, segs[i].data, segs[i].len);
-		dst += segs[i].len;
-	}
-	m->data_len = (uint16_t)len;
-	m->pkt_len = len;
-}
-
 /*
  * One peek per burst. Frames of at most IVSHMEM_ZC_COPY_MAX bytes are
  * copied (cheaper than attaching, and the slot goes straight back); the
@@ -238,7 +220,10 @@ uint16_t ivshmem_rx_burst_zc(void *queue, struct rte_mbuf **pkts, uint16_t n)
 			ivsh_port_rx_zc_give(rxq->port, rxq->qid, segs[used].slot);
 		} else if (unlikely(end > used && !rxq->scatter &&
 				    len <= rxq->room)) {
-			zc_gather(rxq, head, segs, used, end, len);
+			/* Fits one mbuf: copied, as without zero copy. */
+			rte_pktmbuf_reset(head);
+			(void)ivshmem_rx_copy_frame(rxq, head, &segs[used],
+						    end - used + 1, len);
 			for (i = used; i <= end; i++)
 				ivsh_port_rx_zc_give(rxq->port, rxq->qid,
 						     segs[i].slot);

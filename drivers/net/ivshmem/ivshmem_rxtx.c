@@ -20,16 +20,10 @@
 
 #include "ivshmem_ethdev.h"
 
-enum frame_result { FRAME_OK, FRAME_DROPPED, FRAME_NOMEM };
-
-/*
- * Copy the frame in segs[0..nsegs-1] (total @len bytes) into @head, a
- * freshly allocated mbuf, adding more mbufs when needed.
- */
-static enum frame_result rx_copy_frame(struct ivshmem_rxq *rxq,
-				       struct rte_mbuf *head,
-				       const struct ivsh_seg *segs,
-				       unsigned int nsegs, uint32_t len)
+enum ivshmem_frame_result ivshmem_rx_copy_frame(struct ivshmem_rxq *rxq,
+						struct rte_mbuf *head,
+						const struct ivsh_seg *segs,
+						unsigned int nsegs, uint32_t len)
 {
 	struct rte_mbuf *dst = head;
 	uint32_t room = rte_pktmbuf_tailroom(head);
@@ -108,7 +102,7 @@ uint16_t ivshmem_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
 		struct rte_mbuf *m = pkts[nb_rx];
 		uint32_t len = segs[used].len;
 		unsigned int end = used;
-		enum frame_result r;
+		enum ivshmem_frame_result r;
 
 		if (likely(!(segs[used].flags & IVSH_SEG_MORE) && len <= room)) {
 			ivshmem_rx_copy_one(rxq, m, &segs[used]);
@@ -122,7 +116,8 @@ uint16_t ivshmem_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
 		if (unlikely(segs[end].flags & IVSH_SEG_MORE))
 			break; /* the peek ends on a frame boundary */
 		rte_pktmbuf_reset(m);
-		r = rx_copy_frame(rxq, m, &segs[used], end - used + 1, len);
+		r = ivshmem_rx_copy_frame(rxq, m, &segs[used], end - used + 1,
+					  len);
 		if (unlikely(r == FRAME_NOMEM)) {
 			rxq->st.nombuf++;
 			partial = true; /* frame stays queued; chain freed below */
