@@ -38,17 +38,9 @@ unsigned int txgen_run(struct testpmd *tp, struct tp_queue *q, bool flows)
 
 		if (n == 0)
 			return 0;
-		for (uint16_t i = 0; i < n; i++) {
-			uint8_t *buf = q->tx[i].data;
-
-			if (flows) {
-				pkt_set_flow(buf, q->flow);
-				q->flow = q->flow + 1 < tp->conf.flows ?
-					  q->flow + 1 : 0;
-			}
-			pkt_stamp(buf, q->tx[i].len, q->id, tp->session,
-				  q->tx_seq++, tp->conf.verify);
-		}
+		for (uint16_t i = 0; i < n; i++)
+			txgen_stamp_next(tp, q, q->tx[i].data, q->tx[i].len,
+					 flows);
 		tp->tx_built += n;
 		q->tx_first = 0;
 		q->tx_pending = (uint16_t)n;

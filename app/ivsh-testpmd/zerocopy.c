@@ -38,11 +38,7 @@ unsigned int zc_txgen_run(struct testpmd *tp, struct tp_queue *q, bool flows)
 
 		/* One slot, headers only: one fixed-size move of the line
 		 * (slots are whole lines), inlined. */
-		if (flows) {
-			pkt_set_flow(tmpl, q->flow);
-			q->flow = q->flow + 1 < tp->conf.flows ? q->flow + 1 : 0;
-		}
-		pkt_stamp(tmpl, len, q->id, tp->session, q->tx_seq++, false);
+		txgen_stamp_next(tp, q, tmpl, len, flows);
 		memcpy(segs[i].data, tmpl, 64);
 		segs[i].len = len;
 		used++;
@@ -54,12 +50,7 @@ unsigned int zc_txgen_run(struct testpmd *tp, struct tp_queue *q, bool flows)
 		uint32_t fill = tp->conf.verify ? len :
 				(len < PKT_MIN_LEN ? len : PKT_MIN_LEN);
 
-		if (flows) {
-			pkt_set_flow(tmpl, q->flow);
-			q->flow = q->flow + 1 < tp->conf.flows ? q->flow + 1 : 0;
-		}
-		pkt_stamp(tmpl, len, q->id, tp->session, q->tx_seq++,
-			  tp->conf.verify);
+		txgen_stamp_next(tp, q, tmpl, len, flows);
 		for (uint32_t off = 0, s = 0; s < spf; s++, used++) {
 			uint32_t cap = segs[used].len;
 			uint32_t piece = len - off < cap ? len - off : cap;
